@@ -1,0 +1,276 @@
+"""Parse a committee summary document (「第ｎ回における主なご意見」) into a tree.
+
+The text form is what a PDF of such a document gives when its text is extracted:
+
+    第１回、第２回における主なご意見          ← title (first line)
+    【第１期の地方創生の評価と今後の方向性（総論）】  ← section
+    ○第１期の地方創生の成果                   ← theme (○ or 〇)
+    ＜成果の要因＞                             ← subtheme
+    ・第１期において、大きな成果が上がって…      ← opinion (bullet)
+    いるのは…                                 ← a line the PDF wrapped mid-sentence
+    参考資料１                                 ← page header, dropped
+
+This module is pure: no Django, no database. ``parse_summary`` either returns a
+``ParsedDocument`` or raises ``SummaryParseError`` naming the offending line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+# Characters a PDF extraction leaves around lines: ASCII blanks, the ideographic
+# space (U+3000) and the no-break space.
+_BLANKS = " \t\u3000\u00a0"
+
+SECTION_OPEN, SECTION_CLOSE = "【", "】"
+THEME_MARKS = ("○", "〇", "◯")  # U+25CB, U+3007 (kanji zero, common in government PDFs), U+25EF
+SUBTHEME_BRACKETS = (("＜", "＞"), ("<", ">"), ("〈", "〉"))
+BULLET_MARKS = ("・", "･")  # full-width and half-width katakana middle dot
+
+# 参考資料１, 参考資料 2, 資料３-1 … printed at the top of every page.
+_PAGE_HEADER = re.compile(r"^(参考)?資料\s*[0-9０-９一二三四五六七八九十]+([-－‐][0-9０-９]+)?$")
+# A lone page number: 3, ３, - 3 -, －３－.
+_PAGE_NUMBER = re.compile(r"^[-－‐―]\s*[0-9０-９]{1,3}\s*[-－‐―]$")
+
+
+class SummaryParseError(ValueError):
+    """The document does not have the expected shape; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str, text: str = ""):
+        self.line = line
+        self.message = message
+        self.text = text
+        shown = f"「{text[:40]}」" if text else ""
+        super().__init__(f"{line}行目{shown}: {message}")
+
+
+@dataclass
+class ParsedOpinion:
+    body: str
+    line: int = field(default=0, compare=False)  # where it starts; not part of equality
+
+
+@dataclass
+class ParsedNode:
+    """A section, theme or subtheme: ``level`` is 1, 2 or 3."""
+
+    level: int
+    name: str
+    line: int = field(default=0, compare=False)
+    children: list[ParsedNode] = field(default_factory=list)
+    opinions: list[ParsedOpinion] = field(default_factory=list)
+
+    def walk(self) -> Iterator[ParsedNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @property
+    def opinion_count(self) -> int:
+        """Opinions in this node and everything below it."""
+        return sum(len(node.opinions) for node in self.walk())
+
+
+@dataclass
+class ParsedDocument:
+    title: str
+    label: str = ""
+    sections: list[ParsedNode] = field(default_factory=list)
+
+    def nodes(self) -> Iterator[ParsedNode]:
+        for section in self.sections:
+            yield from section.walk()
+
+    def walk_tree(self) -> Iterator[tuple[ParsedNode, ParsedNode | None, tuple[str, ...]]]:
+        """Every node in document order with its parent and its path of names."""
+
+        def walk(node, parent, path):
+            path = (*path, node.name)
+            yield node, parent, path
+            for child in node.children:
+                yield from walk(child, node, path)
+
+        for section in self.sections:
+            yield from walk(section, None, ())
+
+    def opinions(self) -> Iterator[tuple[ParsedNode, ParsedOpinion]]:
+        """Every opinion with its node, in document order."""
+        for node in self.nodes():
+            for opinion in node.opinions:
+                yield node, opinion
+
+    def counts(self) -> dict[str, int]:
+        levels = [node.level for node in self.nodes()]
+        return {
+            "sections": levels.count(1),
+            "themes": levels.count(2),
+            "subthemes": levels.count(3),
+            "opinions": sum(1 for _ in self.opinions()),
+        }
+
+    def render_tree(self) -> str:
+        """The tree as indented text with opinion counts (for ``--dry-run``)."""
+        lines = [f"{self.title}（{self.label}）" if self.label else self.title]
+        for node in self.nodes():
+            mark = {1: "【{}】", 2: "○{}", 3: "＜{}＞"}[node.level].format(node.name)
+            lines.append(f"{'  ' * node.level}{mark}  {node.opinion_count}件")
+        return "\n".join(lines)
+
+
+def join_wrapped(head: str, tail: str) -> str:
+    """Join a line the PDF wrapped mid-sentence onto the text before it.
+
+    Japanese has no spaces between words, so the pieces are joined directly; only
+    two ASCII alphanumerics meeting at the break (an English phrase that was
+    wrapped) get a space back.
+    """
+    if head and tail and _is_ascii_alnum(head[-1]) and _is_ascii_alnum(tail[0]):
+        return f"{head} {tail}"
+    return head + tail
+
+
+def _is_ascii_alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _heading_name(text: str, line: int, opening: str, closing: str, what: str) -> str:
+    if not text.endswith(closing):
+        raise SummaryParseError(line, f"{what}の見出しが「{closing}」で閉じていません。", text)
+    name = text[len(opening) : -len(closing)].strip(_BLANKS)
+    if not name:
+        raise SummaryParseError(line, f"{what}の見出しが空です。", text)
+    return name
+
+
+def _subtheme_brackets(text: str) -> tuple[str, str] | None:
+    for opening, closing in SUBTHEME_BRACKETS:
+        if text.startswith(opening):
+            return opening, closing
+    return None
+
+
+def parse_summary(text: str) -> ParsedDocument:
+    """Parse the text of a summary document into sections › themes › subthemes › opinions.
+
+    Tolerates CRLF and CR line ends, a BOM, blank lines, leading and trailing
+    (ideographic) spaces, page headers such as 参考資料１, lone page numbers and a
+    repeated title line. Themes without opinions are kept. Raises
+    ``SummaryParseError`` with the line number for anything it cannot place.
+    """
+    text = text.removeprefix("\ufeff")
+    document: ParsedDocument | None = None
+    section = theme = node = None  # node: where the next bullet goes
+    opinion: ParsedOpinion | None = None  # the bullet wrapped lines continue
+    seen: dict[tuple[int, int, str], int] = {}  # (level, parent id, name) -> line
+
+    def open_node(level: int, name: str, lineno: int, parent: ParsedNode | None) -> ParsedNode:
+        key = (level, id(parent), unicodedata.normalize("NFKC", name))
+        if key in seen:
+            raise SummaryParseError(
+                lineno, f"同じ見出しが{seen[key]}行目にもあります。見出しは重複できません。", name
+            )
+        seen[key] = lineno
+        created = ParsedNode(level=level, name=name, line=lineno)
+        (parent.children if parent else document.sections).append(created)
+        return created
+
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip(_BLANKS)
+        if not line:
+            continue
+        if _PAGE_HEADER.match(line):
+            if document is not None and not document.label:
+                document.label = line
+            continue
+        if _PAGE_NUMBER.match(line):
+            continue
+        if document is None:
+            if line.startswith((SECTION_OPEN, *THEME_MARKS, *BULLET_MARKS)):
+                raise SummaryParseError(lineno, "1行目に資料の題名がありません。", line)
+            document = ParsedDocument(title=line)
+            continue
+        if line == document.title:  # the title repeated on a later page
+            continue
+
+        if line.startswith(SECTION_OPEN):
+            name = _heading_name(line, lineno, SECTION_OPEN, SECTION_CLOSE, "章（【】）")
+            section = node = open_node(1, name, lineno, None)
+            theme = opinion = None
+        elif line.startswith(THEME_MARKS):
+            if section is None:
+                raise SummaryParseError(
+                    lineno, "テーマ（○）の前に章（【】）の見出しがありません。", line
+                )
+            name = line[1:].strip(_BLANKS)
+            if not name:
+                raise SummaryParseError(lineno, "テーマ（○）の見出しが空です。", line)
+            theme = node = open_node(2, name, lineno, section)
+            opinion = None
+        elif brackets := _subtheme_brackets(line):
+            if theme is None:
+                raise SummaryParseError(
+                    lineno, "小テーマ（＜＞）の前にテーマ（○）の見出しがありません。", line
+                )
+            name = _heading_name(line, lineno, *brackets, "小テーマ（＜＞）")
+            node = open_node(3, name, lineno, theme)
+            opinion = None
+        elif line.startswith(BULLET_MARKS):
+            if theme is None:
+                raise SummaryParseError(
+                    lineno, "意見（・）の前にテーマ（○）の見出しがありません。", line
+                )
+            body = line[1:].strip(_BLANKS)
+            if not body:
+                raise SummaryParseError(lineno, "意見（・）の本文が空です。", line)
+            opinion = ParsedOpinion(body=body, line=lineno)
+            node.opinions.append(opinion)
+        elif opinion is not None:
+            opinion.body = join_wrapped(opinion.body, line)
+        elif section is None:
+            raise SummaryParseError(
+                lineno, "題名の後、最初の章（【】）の前に解釈できない行があります。", line
+            )
+        else:
+            raise SummaryParseError(
+                lineno,
+                "見出しの直後に「・」で始まらない行があります。意見は「・」で始めてください。",
+                line,
+            )
+
+    if document is None:
+        raise SummaryParseError(1, "ファイルが空です。")
+    if not document.sections:
+        raise SummaryParseError(
+            1, "章（【】）の見出しが一つもありません。主なご意見の資料ではないようです。"
+        )
+    return document
+
+
+def render_summary(document: ParsedDocument) -> str:
+    """Write a document back in the text form ``parse_summary`` reads (one line per item)."""
+    lines = [document.title]
+    if document.label:
+        lines.append(document.label)
+    marks = {1: "【{}】", 2: "○{}", 3: "＜{}＞"}
+    for node in document.nodes():
+        lines.append("")
+        lines.append(marks[node.level].format(node.name))
+        lines.extend(f"・{opinion.body}" for opinion in node.opinions)
+    return "\n".join(lines) + "\n"
+
+
+def decode_text(data: bytes) -> str:
+    """The text of a file: UTF-8 (with or without a BOM), else Shift_JIS (cp932)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("cp932")
+        except UnicodeDecodeError:
+            line = data[: utf8_error.start].count(b"\n") + 1
+            raise SummaryParseError(
+                line, "文字コードを読み取れません。UTF-8 または Shift_JIS で保存してください。"
+            ) from None

@@ -1,0 +1,28 @@
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from opinions.models import Opinion
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_PATH = ROOT / "fixtures" / "source" / "000_7e59f9f179f907ca.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    """The committee's document, as extracted from its PDF (kept byte-for-byte)."""
+    return SEED_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def seed(db):
+    """The seed fixtures loaded into the test database."""
+    call_command("loaddata", "seed", verbosity=0)
+    return Opinion.objects.all()
+
+
+@pytest.fixture
+def on_postgresql(settings):
+    if not settings.IS_POSTGRESQL:
+        pytest.skip("needs PostgreSQL")
