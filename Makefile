@@ -28,7 +28,7 @@ run: install
 
 test: export DATABASE_URL ?= $(PG_DEFAULT_URL)
 test: install
-	@$(BIN)/python manage.py check_database
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py check_database
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: export DJANGO_DEBUG ?= 1
