@@ -35,7 +35,7 @@ lint: export DJANGO_DEBUG ?= 1
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	set -a && source .env.example && set +a && $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 format: install
