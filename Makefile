@@ -52,7 +52,10 @@ fixtures: install
 	$(BIN)/python manage.py import_summary fixtures/source/000_7e59f9f179f907ca.txt \
 		--committee dai2ki-sogo-senryaku --meeting 1 --meeting 2 \
 		--labels fixtures/source/theme_labels.tsv
-	$(BIN)/python manage.py dumpdata opinions --indent 1 --output fixtures/seed.json
+	$(BIN)/python manage.py import_tags
+	$(BIN)/python manage.py dumpdata --indent 1 --output fixtures/seed.json \
+		opinions.committee opinions.meeting opinions.sourcedocument opinions.theme \
+		opinions.municipalitysize opinions.stakeholder opinions.tagrule opinions.opinion
 	rm -f $(SEED_DB)
 
 lock: install

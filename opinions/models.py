@@ -12,6 +12,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Committee(models.Model):
@@ -126,6 +127,7 @@ class Theme(models.Model):
     position = models.PositiveIntegerField(_("並び順"))
 
     objects = ThemeQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("テーマ")
@@ -168,8 +170,27 @@ class Theme(models.Model):
         return {1: "【{}】", 2: "○{}", 3: "＜{}＞"}[self.level].format(self.name)
 
 
+class VocabularyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def offered_for(self, opinion: "Opinion | None" = None):
+        """What a form offers: active tags, plus any inactive one already on ``opinion``
+        (so editing an old remark never silently drops it)."""
+        if opinion is None or opinion.pk is None:
+            return self.active()
+        return self.filter(Q(is_active=True) | Q(opinions=opinion)).distinct()
+
+
 class Vocabulary(models.Model):
-    """A curated tag vocabulary entry (municipality size, stakeholder)."""
+    """A curated tag vocabulary entry (municipality size, stakeholder).
+
+    ``opinion_field`` names the Opinion many-to-many that holds it and ``rule_field``
+    the foreign key of TagRule / TagSuggestion that points at it.
+    """
+
+    opinion_field: str
+    rule_field: str
 
     name = models.CharField(_("名称"), max_length=100, unique=True)
     slug = models.SlugField(_("スラッグ"), max_length=100, unique=True)
@@ -181,6 +202,8 @@ class Vocabulary(models.Model):
         help_text=_("無効にすると入力画面の選択肢から外れます（付いたタグは残ります）"),
     )
 
+    objects = VocabularyQuerySet.as_manager()
+
     class Meta:
         abstract = True
         ordering = ["position", "name"]
@@ -190,8 +213,15 @@ class Vocabulary(models.Model):
 
 
 class MunicipalitySize(Vocabulary):
+    """A municipality-size category; no size tag on a remark means 「規模を問わない」."""
+
+    opinion_field = "municipality_sizes"
+    rule_field = "municipality_size"
+
     min_population = models.PositiveIntegerField(_("人口（下限）"), null=True, blank=True)
     max_population = models.PositiveIntegerField(_("人口（上限）"), null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta(Vocabulary.Meta):
         verbose_name = _("自治体規模")
@@ -210,6 +240,17 @@ class MunicipalitySize(Vocabulary):
 
 
 class Stakeholder(Vocabulary):
+    class Group(models.TextChoices):
+        SANKANGAKUKINROGEN = "sankangakukinrogen", _("産官学金労言")
+        ACTOR = "actor", _("地域の主体")
+
+    opinion_field = "stakeholders"
+    rule_field = "stakeholder"
+
+    group = models.CharField(_("区分"), max_length=30, choices=Group.choices, default=Group.ACTOR)
+
+    history = HistoricalRecords()
+
     class Meta(Vocabulary.Meta):
         verbose_name = _("関係者")
         verbose_name_plural = _("関係者")
@@ -302,6 +343,8 @@ class Opinion(models.Model):
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     objects = OpinionQuerySet.as_manager()
+    # Tag membership is part of every historical record, so a change shows field by field.
+    history = HistoricalRecords(m2m_fields=[municipality_sizes, stakeholders])
 
     class Meta:
         verbose_name = _("意見")
@@ -314,6 +357,9 @@ class Opinion(models.Model):
         ]
         permissions = [
             ("view_unpublished_opinion", _("確認待ち・非公開の意見を閲覧できる")),
+            ("publish_opinion", _("意見を公開・非公開にできる")),
+            ("export_opinion", _("意見を書き出せる")),
+            ("change_own_opinion", _("自分の意見を編集・取り下げできる")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -350,3 +396,172 @@ class Opinion(models.Model):
             nodes.append(node)
             node = node.parent
         return nodes[::-1]
+
+
+def _one_tag_only():
+    return Q(municipality_size__isnull=False, stakeholder__isnull=True) | Q(
+        municipality_size__isnull=True, stakeholder__isnull=False
+    )
+
+
+class TagRuleQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class TagRule(models.Model):
+    """A keyword (or regular expression) whose presence in a remark suggests a tag."""
+
+    municipality_size = models.ForeignKey(
+        MunicipalitySize,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="rules",
+        verbose_name=_("自治体規模"),
+    )
+    stakeholder = models.ForeignKey(
+        Stakeholder,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="rules",
+        verbose_name=_("関係者"),
+    )
+    pattern = models.CharField(_("キーワード・パターン"), max_length=200)
+    is_regex = models.BooleanField(_("正規表現"), default=False)
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    objects = TagRuleQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("タグ提案ルール")
+        verbose_name_plural = _("タグ提案ルール")
+        ordering = ["municipality_size__position", "stakeholder__position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=_one_tag_only(), name="tagrule_exactly_one_tag"),
+            models.CheckConstraint(condition=~Q(pattern=""), name="tagrule_pattern_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.pattern} → {self.tag}"
+
+    @property
+    def tag(self) -> MunicipalitySize | Stakeholder:
+        return self.municipality_size or self.stakeholder
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .tagging import compile_rule
+
+        try:
+            compile_rule(self.pattern, is_regex=self.is_regex)
+        except ValueError as error:
+            raise ValidationError({"pattern": str(error)}, code="invalid_pattern") from error
+        if (self.municipality_size is None) == (self.stakeholder is None):
+            raise ValidationError(
+                _("自治体規模か関係者のどちらか一方を選んでください。"), code="one_tag"
+            )
+
+
+class TagSuggestion(models.Model):
+    """A tag that ``suggest_tags --apply`` added to a remark, awaiting a curator's decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("承認待ち")
+        APPROVED = "approved", _("承認")
+        REJECTED = "rejected", _("却下")
+
+    opinion = models.ForeignKey(
+        Opinion, on_delete=models.CASCADE, related_name="tag_suggestions", verbose_name=_("意見")
+    )
+    municipality_size = models.ForeignKey(
+        MunicipalitySize,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="suggestions",
+        verbose_name=_("自治体規模"),
+    )
+    stakeholder = models.ForeignKey(
+        Stakeholder,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="suggestions",
+        verbose_name=_("関係者"),
+    )
+    status = models.CharField(
+        _("状態"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("根拠"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("提案日時"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("判断日時"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("判断した人"),
+    )
+
+    class Meta:
+        verbose_name = _("タグの提案")
+        verbose_name_plural = _("タグの提案")
+        ordering = ["status", "-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=_one_tag_only(), name="tagsuggestion_exactly_one_tag"),
+            # One suggestion per remark and tag, ever: a rejected tag is not suggested again.
+            models.UniqueConstraint(
+                fields=["opinion", "municipality_size"],
+                condition=Q(municipality_size__isnull=False),
+                name="tagsuggestion_unique_size",
+            ),
+            models.UniqueConstraint(
+                fields=["opinion", "stakeholder"],
+                condition=Q(stakeholder__isnull=False),
+                name="tagsuggestion_unique_stakeholder",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.tag}（{self.get_status_display()}）"
+
+    @property
+    def tag(self) -> MunicipalitySize | Stakeholder:
+        return self.municipality_size or self.stakeholder
+
+
+class TagMerge(models.Model):
+    """The record of a merge: ``merged`` was folded into ``kept`` and removed."""
+
+    class Axis(models.TextChoices):
+        SIZE = "size", _("自治体規模")
+        STAKEHOLDER = "stakeholder", _("関係者")
+
+    axis = models.CharField(_("種類"), max_length=20, choices=Axis.choices)
+    kept_name = models.CharField(_("残したタグ"), max_length=100)
+    kept_slug = models.SlugField(_("残したタグのスラッグ"), max_length=100)
+    merged_name = models.CharField(_("統合したタグ"), max_length=100)
+    merged_slug = models.SlugField(_("統合したタグのスラッグ"), max_length=100)
+    opinions_moved = models.PositiveIntegerField(_("移した意見の数"))
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("実行した人"),
+    )
+    merged_at = models.DateTimeField(_("実行日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("タグの統合記録")
+        verbose_name_plural = _("タグの統合記録")
+        ordering = ["-merged_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.merged_name} → {self.kept_name}"

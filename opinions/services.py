@@ -11,10 +11,23 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import slugify
 
 from .importers import ParsedDocument, ParsedNode
-from .models import Committee, Meeting, Opinion, SourceDocument, Theme
+from .models import (
+    Committee,
+    Meeting,
+    MunicipalitySize,
+    Opinion,
+    SourceDocument,
+    Stakeholder,
+    TagMerge,
+    TagRule,
+    TagSuggestion,
+    Theme,
+)
+from .tagging import Band, Rule
 
 # path of a node (names from the section down, joined by " › ") -> (short label, slug)
 ThemeLabels = Mapping[str, tuple[str, str]]
@@ -169,3 +182,236 @@ def _sync_opinion(
         result.opinions_updated += 1
     else:
         result.opinions_unchanged += 1
+
+
+# --- Tags -------------------------------------------------------------------------------
+
+Tag = MunicipalitySize | Stakeholder
+
+
+def _tag_relation(opinion: Opinion, tag: Tag):
+    return getattr(opinion, type(tag).opinion_field)
+
+
+def add_tag(opinions: Iterable[Opinion], tag: Tag, *, by=None) -> int:
+    """Add ``tag`` to each remark that lacks it (one history record each); returns how many."""
+    return _set_membership(opinions, tag, present=True, by=by)
+
+
+def remove_tag(opinions: Iterable[Opinion], tag: Tag, *, by=None) -> int:
+    """Remove ``tag`` from each remark that has it (one history record each); returns how many."""
+    return _set_membership(opinions, tag, present=False, by=by)
+
+
+@transaction.atomic
+def _set_membership(opinions: Iterable[Opinion], tag: Tag, *, present: bool, by) -> int:
+    changed = 0
+    for opinion in opinions:
+        relation = _tag_relation(opinion, tag)
+        if relation.filter(pk=tag.pk).exists() != present:
+            opinion._history_user = by
+            (relation.add if present else relation.remove)(tag)
+            changed += 1
+    return changed
+
+
+@transaction.atomic
+def set_status(opinions: Iterable[Opinion], status: str, *, by=None) -> int:
+    """Publish or hide remarks one by one, so each change is in the history."""
+    changed = 0
+    for opinion in opinions:
+        if opinion.status != status:
+            opinion.status = status
+            opinion._history_user = by
+            opinion.save(update_fields=["status", "updated_at"])
+            changed += 1
+    return changed
+
+
+@transaction.atomic
+def merge_tags(*, keep: Tag, merge: Iterable[Tag], by=None) -> list[TagMerge]:
+    """Fold each tag of ``merge`` into ``keep``: its remarks, rules and open suggestions move
+    to ``keep``, the merge is recorded, and the merged tag is deleted."""
+    model = type(keep)
+    records = []
+    for tag in merge:
+        if type(tag) is not model:
+            raise ValueError("種類の違うタグは統合できません。")
+        if tag.pk == keep.pk:
+            continue
+        moved = list(tag.opinions.all())
+        for opinion in moved:
+            opinion._history_user = by
+            relation = _tag_relation(opinion, keep)
+            relation.add(keep)
+            relation.remove(tag)
+        for rule in TagRule.objects.filter(**{model.rule_field: tag}):
+            setattr(rule, model.rule_field, keep)
+            rule._history_user = by
+            rule.save()
+        already = TagSuggestion.objects.filter(**{model.rule_field: keep}).values("opinion")
+        TagSuggestion.objects.filter(**{model.rule_field: tag}).exclude(opinion__in=already).update(
+            **{model.rule_field: keep}
+        )
+        records.append(
+            TagMerge.objects.create(
+                axis=TagMerge.Axis.SIZE if model is MunicipalitySize else TagMerge.Axis.STAKEHOLDER,
+                kept_name=keep.name,
+                kept_slug=keep.slug,
+                merged_name=tag.name,
+                merged_slug=tag.slug,
+                opinions_moved=len(moved),
+                merged_by=by,
+            )
+        )
+        tag._history_user = by
+        tag.delete()
+    return records
+
+
+@transaction.atomic
+def move_theme(theme: Theme, offset: int, *, by=None) -> bool:
+    """Swap ``theme`` with its previous (offset -1) or next (+1) sibling; False at an end."""
+    siblings = Theme.objects.filter(parent=theme.parent_id, level=theme.level)
+    if offset < 0:
+        neighbour = siblings.filter(position__lt=theme.position).order_by("-position").first()
+    else:
+        neighbour = siblings.filter(position__gt=theme.position).order_by("position").first()
+    if neighbour is None:
+        return False
+    # Sibling positions are unique, so park one row on a free position during the swap.
+    free = (Theme.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+    mine, theirs = theme.position, neighbour.position
+    for node, position in ((theme, free), (neighbour, mine), (theme, theirs)):
+        node.position = position
+        node._history_user = by
+        node.save(update_fields=["position"])
+    return True
+
+
+def rules_and_bands() -> tuple[list[Rule], list[Band]]:
+    """The active suggestion rules and population bands, keyed by (model, pk)."""
+    rules = [
+        Rule(key=(type(rule.tag), rule.tag.pk), pattern=rule.pattern, is_regex=rule.is_regex)
+        for rule in TagRule.objects.active().select_related("municipality_size", "stakeholder")
+        if rule.tag.is_active
+    ]
+    bands = [
+        Band(key=(MunicipalitySize, size.pk), low=size.min_population, high=size.max_population)
+        for size in MunicipalitySize.objects.active()
+    ]
+    return rules, bands
+
+
+@transaction.atomic
+def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None) -> list[Tag]:
+    """Add suggested tags the remark lacks, each recorded as a pending TagSuggestion.
+
+    Never removes a tag, and never suggests again a tag already suggested for this remark
+    (so a rejected suggestion stays rejected).
+    """
+    added = []
+    for tag, reason in suggested.items():
+        field = type(tag).rule_field
+        if _tag_relation(opinion, tag).filter(pk=tag.pk).exists():
+            continue
+        if TagSuggestion.objects.filter(opinion=opinion, **{field: tag}).exists():
+            continue
+        opinion._history_user = by
+        _tag_relation(opinion, tag).add(tag)
+        TagSuggestion.objects.create(opinion=opinion, reason=reason[:200], **{field: tag})
+        added.append(tag)
+    return added
+
+
+@transaction.atomic
+def decide_suggestion(suggestion: TagSuggestion, *, approve: bool, by=None) -> None:
+    """Approve (keep the tag) or reject (take it off the remark) a pending suggestion."""
+    if suggestion.status != TagSuggestion.Status.PENDING:
+        return
+    if not approve:
+        remove_tag([suggestion.opinion], suggestion.tag, by=by)
+    suggestion.status = TagSuggestion.Status.APPROVED if approve else TagSuggestion.Status.REJECTED
+    suggestion.decided_at = timezone.now()
+    suggestion.decided_by = by
+    suggestion.save(update_fields=["status", "decided_at", "decided_by"])
+
+
+# --- Curated vocabularies from tab-separated files ---------------------------------------
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def _population(value: str) -> int | None:
+    return int(value) if value.strip() else None
+
+
+@transaction.atomic
+def import_tag_curation(
+    *,
+    sizes: list[dict[str, str]],
+    stakeholders: list[dict[str, str]],
+    rules: list[dict[str, str]],
+    assignments: list[dict[str, str]],
+    document: SourceDocument,
+) -> dict[str, int]:
+    """Write the curated vocabularies, their rules and the tags of ``document``'s remarks.
+
+    Vocabularies are upserted by slug; the rules of the listed tags are replaced; each
+    listed remark (by position) gets exactly the listed tags. Idempotent.
+    """
+    size_by_slug = {
+        row["slug"]: MunicipalitySize.objects.update_or_create(
+            slug=row["slug"],
+            defaults={
+                "name": row["name"],
+                "description": row["description"],
+                "position": int(row["position"]),
+                "min_population": _population(row["min_population"]),
+                "max_population": _population(row["max_population"]),
+            },
+        )[0]
+        for row in sizes
+    }
+    stakeholder_by_slug = {
+        row["slug"]: Stakeholder.objects.update_or_create(
+            slug=row["slug"],
+            defaults={
+                "name": row["name"],
+                "description": row["description"],
+                "position": int(row["position"]),
+                "group": row["group"],
+            },
+        )[0]
+        for row in stakeholders
+    }
+    axes = {"size": size_by_slug, "stakeholder": stakeholder_by_slug}
+    TagRule.objects.filter(municipality_size__in=size_by_slug.values()).delete()
+    TagRule.objects.filter(stakeholder__in=stakeholder_by_slug.values()).delete()
+    for row in rules:
+        tag = axes[row["axis"]][row["slug"]]
+        TagRule.objects.create(
+            pattern=row["pattern"],
+            is_regex=row["is_regex"] == "1",
+            **{type(tag).rule_field: tag},
+        )
+
+    def slugs(value: str) -> list[str]:
+        return [slug.strip() for slug in value.split(",") if slug.strip()]
+
+    opinions = {opinion.position: opinion for opinion in document.opinions.all()}
+    for row in assignments:
+        opinion = opinions[int(row["position"])]
+        opinion.municipality_sizes.set(
+            [size_by_slug[slug] for slug in slugs(row["municipality_sizes"])]
+        )
+        opinion.stakeholders.set([stakeholder_by_slug[slug] for slug in slugs(row["stakeholders"])])
+    return {
+        "sizes": len(size_by_slug),
+        "stakeholders": len(stakeholder_by_slug),
+        "rules": len(rules),
+        "opinions": len(assignments),
+    }

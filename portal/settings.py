@@ -55,6 +55,7 @@ DJANGO_APPS = [
 ]
 THIRD_PARTY_APPS = [
     "django_filters",
+    "simple_history",
 ]
 LOCAL_APPS = [
     "opinions",
@@ -95,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change in the history (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -1,8 +1,8 @@
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
+from opinions.management.commands.load_seed import load_seed_fixture
 from opinions.models import Opinion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ def seed_text() -> str:
 @pytest.fixture
 def seed(db):
     """The seed fixtures loaded into the test database."""
-    call_command("loaddata", "seed", verbosity=0)
+    load_seed_fixture()
     return Opinion.objects.all()
 
 

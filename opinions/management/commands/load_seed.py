@@ -2,6 +2,7 @@
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 from opinions.models import Opinion, SourceDocument
 
@@ -21,4 +22,11 @@ class Command(BaseCommand):
         if not force and (SourceDocument.objects.exists() or Opinion.objects.exists()):
             self.stdout.write("データが既にあるため、シードの読み込みを省略しました。")
             return
-        call_command("loaddata", "seed", verbosity=options["verbosity"])
+        load_seed_fixture(verbosity=options["verbosity"])
+
+
+def load_seed_fixture(*, verbosity: int = 0) -> None:
+    """Load fixtures/seed.json without per-row history: the seed's provenance is the document
+    itself, and history starts with the first change made in the portal."""
+    with override_settings(SIMPLE_HISTORY_ENABLED=False):
+        call_command("loaddata", "seed", verbosity=verbosity)

@@ -1,0 +1,176 @@
+"""Curation in the Django admin: bulk actions, merges, deactivation, reordering, history."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from opinions import roles
+from opinions.models import MunicipalitySize, Opinion, Stakeholder, TagMerge, TagRule, Theme
+from tests.factories import (
+    OpinionFactory,
+    SectionFactory,
+    StakeholderFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def curator(client):
+    user = UserFactory(username="curator", is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
+    client.force_login(user)
+    return user
+
+
+def changelist(model):
+    return reverse(f"admin:opinions_{model._meta.model_name}_changelist")
+
+
+def run_action(client, model, action, objects, **extra):
+    data = {"action": action, "_selected_action": [obj.pk for obj in objects], **extra}
+    return client.post(changelist(model), data)
+
+
+def test_admin_pages_render_for_every_model(client, curator, seed):
+    for model in (Opinion, Theme, MunicipalitySize, Stakeholder, TagRule, TagMerge):
+        assert client.get(changelist(model)).status_code == 200, model
+    opinion = Opinion.objects.get(position=1)
+    assert (
+        client.get(reverse("admin:opinions_opinion_change", args=[opinion.pk])).status_code == 200
+    )
+    assert (
+        client.get(reverse("admin:opinions_opinion_history", args=[opinion.pk])).status_code == 200
+    )
+
+
+def test_bulk_add_tag_asks_for_the_tag_then_adds_it(client, curator):
+    opinions = OpinionFactory.create_batch(3)
+    women = StakeholderFactory(name="女性")
+    page = run_action(client, Opinion, "add_tag", opinions)
+    assert page.status_code == 200 and "女性" in page.content.decode()  # the intermediate page
+    run_action(client, Opinion, "add_tag", opinions, apply="1", tag=f"stakeholder:{women.pk}")
+    assert all(women in o.stakeholders.all() for o in opinions)
+    record = opinions[0].history.latest()
+    assert record.history_user == curator
+    assert [s.stakeholder_id for s in record.stakeholders.all()] == [women.pk]
+
+
+def test_bulk_remove_tag(client, curator):
+    women = StakeholderFactory()
+    tagged = OpinionFactory.create_batch(2)
+    for opinion in tagged:
+        opinion.stakeholders.add(women)
+    run_action(client, Opinion, "remove_tag", tagged, apply="1", tag=f"stakeholder:{women.pk}")
+    assert not women.opinions.exists()
+
+
+def test_bulk_publish_and_hide_write_history(client, curator):
+    pending = OpinionFactory.create_batch(2, status=Opinion.Status.PENDING)
+    run_action(client, Opinion, "publish", pending)
+    assert set(Opinion.objects.values_list("status", flat=True)) == {"published"}
+    run_action(client, Opinion, "hide", pending[:1])
+    assert Opinion.objects.get(pk=pending[0].pk).status == "hidden"
+    statuses = [h.status for h in pending[0].history.order_by("history_date")]
+    assert statuses == ["pending", "published", "hidden"]
+
+
+def test_merge_moves_opinions_rules_and_records_it(client, curator):
+    keep = StakeholderFactory(name="首長")
+    merged = StakeholderFactory(name="市町村長")
+    only_merged, both = OpinionFactory(), OpinionFactory()
+    only_merged.stakeholders.add(merged)
+    both.stakeholders.add(keep, merged)
+    TagRule.objects.create(stakeholder=merged, pattern="市町村長")
+
+    page = run_action(client, Stakeholder, "merge_selected", [keep, merged])
+    assert "残すタグ" in page.content.decode()
+    run_action(client, Stakeholder, "merge_selected", [keep, merged], apply="1", keep=keep.pk)
+
+    assert not Stakeholder.objects.filter(pk=merged.pk).exists()
+    assert set(keep.opinions.all()) == {only_merged, both}
+    assert TagRule.objects.get(pattern="市町村長").stakeholder == keep
+    record = TagMerge.objects.get()
+    assert (record.kept_name, record.merged_name, record.opinions_moved) == ("首長", "市町村長", 2)
+    assert record.merged_by == curator
+    history = only_merged.history.latest()
+    assert [s.stakeholder_id for s in history.stakeholders.all()] == [keep.pk]
+    assert merged.history.filter(history_type="-").exists()  # the deletion is in the history
+
+
+def test_merge_needs_two_tags(client, curator):
+    tag = StakeholderFactory()
+    run_action(client, Stakeholder, "merge_selected", [tag], apply="1", keep=tag.pk)
+    assert Stakeholder.objects.filter(pk=tag.pk).exists()
+    assert not TagMerge.objects.exists()
+
+
+def test_deactivated_tag_is_not_offered_but_stays_on_remarks(client, curator):
+    old = StakeholderFactory(name="旧タグ")
+    opinion, fresh = OpinionFactory(), OpinionFactory()
+    opinion.stakeholders.add(old)
+    run_action(client, Stakeholder, "deactivate_selected", [old])
+    assert not Stakeholder.objects.get(pk=old.pk).is_active
+
+    fresh_form = (
+        client.get(reverse("admin:opinions_opinion_change", args=[fresh.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert old not in fresh_form.fields["stakeholders"].queryset
+    tagged_form = (
+        client.get(reverse("admin:opinions_opinion_change", args=[opinion.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert old in tagged_form.fields["stakeholders"].queryset
+    assert old in opinion.stakeholders.all()
+    add_form = client.get(reverse("admin:opinions_opinion_add")).context["adminform"].form
+    assert old not in add_form.fields["stakeholders"].queryset
+    bulk_page = run_action(client, Opinion, "add_tag", [fresh])
+    assert "旧タグ" not in bulk_page.content.decode()
+
+
+def test_reordering_tags_in_the_list(client, curator):
+    a, b = StakeholderFactory(position=1), StakeholderFactory(position=2)
+    data = {
+        "form-TOTAL_FORMS": 2,
+        "form-INITIAL_FORMS": 2,
+        "form-0-id": a.pk, "form-0-position": 2, "form-0-is_active": "on",
+        "form-1-id": b.pk, "form-1-position": 1, "form-1-is_active": "on",
+        "_save": "保存",
+    }  # fmt: skip
+    client.post(changelist(Stakeholder), data)
+    assert list(Stakeholder.objects.values_list("pk", flat=True)) == [b.pk, a.pk]
+
+
+def test_moving_a_theme_swaps_it_with_its_sibling(client, curator):
+    section = SectionFactory()
+    first = ThemeFactory(parent=section, position=1)
+    second = ThemeFactory(parent=section, position=2)
+    run_action(client, Theme, "move_up", [second])
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.position, second.position) == (2, 1)
+    response = run_action(client, Theme, "move_up", [second])
+    assert (
+        "これ以上移動できません" in client.get(changelist(Theme)).content.decode()
+        or response.status_code == 302
+    )
+    assert second.history.count() >= 2
+
+
+def test_theme_short_labels_are_editable_in_the_list(client, curator):
+    theme = SectionFactory(short_label="旧")
+    data = {
+        "form-TOTAL_FORMS": 1,
+        "form-INITIAL_FORMS": 1,
+        "form-0-id": theme.pk,
+        "form-0-short_label": "新しい略称",
+        "_save": "保存",
+    }
+    client.post(changelist(Theme), data)
+    theme.refresh_from_db()
+    assert theme.short_label == "新しい略称"
+    assert theme.history.latest().history_user.username == "curator"

@@ -1,0 +1,82 @@
+"""The 管理者 / 事務局 / 委員 groups created by migration, and what each may do."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from opinions import roles
+from opinions.models import Opinion
+from tests.factories import OpinionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def member_of(group_name, **extra):
+    user = UserFactory(**extra)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+def test_the_three_groups_exist():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"管理者", "事務局", "委員"}
+
+
+@pytest.mark.parametrize(
+    ("group", "allowed", "denied"),
+    [
+        (
+            roles.ADMINISTRATOR,
+            ["change_opinion", "delete_stakeholder", "change_theme", "add_tagrule",
+             "view_unpublished_opinion", "publish_opinion", "export_opinion", "view_historicalopinion"],
+            [],
+        ),
+        (
+            roles.SECRETARIAT,
+            ["view_opinion", "view_unpublished_opinion", "publish_opinion", "export_opinion"],
+            ["change_theme", "delete_opinion", "delete_stakeholder", "change_tagrule"],
+        ),
+        (
+            roles.MEMBER,
+            ["add_opinion", "change_own_opinion"],
+            ["view_unpublished_opinion", "publish_opinion", "export_opinion", "change_opinion",
+             "delete_opinion", "change_stakeholder"],
+        ),
+    ],
+)  # fmt: skip
+def test_group_permissions(group, allowed, denied):
+    user = member_of(group)
+    for codename in allowed:
+        assert user.has_perm(f"opinions.{codename}"), codename
+    for codename in denied:
+        assert not user.has_perm(f"opinions.{codename}"), codename
+
+
+def test_secretariat_sees_pending_remarks_members_do_not():
+    pending = OpinionFactory(status=Opinion.Status.PENDING)
+    assert pending in Opinion.objects.visible_to(member_of(roles.SECRETARIAT))
+    assert pending not in Opinion.objects.visible_to(member_of(roles.MEMBER))
+
+
+def test_administrator_staff_can_curate_in_the_admin(client):
+    client.force_login(member_of(roles.ADMINISTRATOR, is_staff=True))
+    assert client.get(reverse("admin:opinions_stakeholder_add")).status_code == 200
+
+
+def test_secretariat_staff_can_look_but_not_curate(client):
+    client.force_login(member_of(roles.SECRETARIAT, is_staff=True))
+    assert client.get(reverse("admin:opinions_opinion_changelist")).status_code == 200
+    assert client.get(reverse("admin:opinions_stakeholder_add")).status_code == 403
+
+
+def test_secretariat_may_publish_but_not_tag_in_bulk(client):
+    client.force_login(member_of(roles.SECRETARIAT, is_staff=True))
+    actions = client.get(reverse("admin:opinions_opinion_changelist")).context["action_form"]
+    names = [value for value, _label in actions.fields["action"].choices]
+    assert "publish" in names and "hide" in names
+    assert "add_tag" not in names and "remove_tag" not in names
+
+
+def test_members_cannot_enter_the_admin(client):
+    client.force_login(member_of(roles.MEMBER))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "login" in response.url
