@@ -18,6 +18,7 @@ from .models import (
     Opinion,
     SourceDocument,
     Stakeholder,
+    SynonymGroup,
     TagMerge,
     TagRule,
     TagSuggestion,
@@ -413,3 +414,12 @@ class TagMergeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SynonymGroup)
+class SynonymGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "note", "is_active"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["terms", "note"]
+    ordering = ["pk"]

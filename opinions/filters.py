@@ -1,14 +1,27 @@
-"""The FilterSet the opinion list (and later its exports and API) share."""
+"""The FilterSet the opinion list, its facet counts (and later exports and the API) share.
+
+Within one facet, several values are alternatives (OR); different facets combine (AND).
+Unknown values are dropped and reported (``notices``) rather than emptying the list.
+"""
 
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Opinion, Theme
+from . import search
+from .models import (
+    Meeting,
+    MunicipalitySize,
+    Opinion,
+    SourceDocument,
+    Stakeholder,
+    SynonymGroup,
+    Theme,
+)
 
 
 class ThemeChoiceField(forms.ModelChoiceField):
-    """Themes as an indented tree, each option showing the heading as the document has it."""
+    """Themes as an indented tree."""
 
     def label_from_instance(self, obj: Theme) -> str:
         return "\u3000" * (obj.level - 1) + obj.short_label
@@ -18,7 +31,40 @@ class ThemeFilter(django_filters.ModelChoiceFilter):
     field_class = ThemeChoiceField
 
 
+class LenientMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Keeps the known values of a multi-valued parameter and remembers the unknown ones."""
+
+    def clean(self, value):
+        self.unknown = []
+        if not value:
+            return self.queryset.none()
+        values = [str(v)[:100] for v in value][:50]
+        known = self.queryset.filter(**{f"{self.to_field_name}__in": values})
+        found = {str(getattr(obj, self.to_field_name)) for obj in known}
+        self.unknown = [v for v in values if v not in found]
+        return known
+
+
+class TagFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = LenientMultipleChoiceField
+
+
+class SortFilter(django_filters.ChoiceFilter):
+    """Not a filter but the order of the results; applied last."""
+
+    def filter(self, qs, value):
+        return qs
+
+
+SORT_CHOICES = [
+    ("document", _("資料の順")),
+    ("newest", _("新しい順")),
+    ("relevance", _("関連度順")),
+]
+
+
 class OpinionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("キーワード"), method="filter_search")
     theme = ThemeFilter(
         label=_("テーマ"),
         queryset=Theme.objects.in_tree_order(),
@@ -26,11 +72,180 @@ class OpinionFilter(django_filters.FilterSet):
         method="filter_theme",
         empty_label=_("すべてのテーマ"),
     )
+    size = TagFilter(
+        label=_("自治体規模"),
+        queryset=MunicipalitySize.objects.all(),
+        to_field_name="slug",
+        method="filter_sizes",
+    )
+    stakeholder = TagFilter(
+        label=_("関係者"),
+        queryset=Stakeholder.objects.all(),
+        to_field_name="slug",
+        method="filter_stakeholders",
+    )
+    document = django_filters.ModelChoiceFilter(
+        label=_("資料"),
+        queryset=SourceDocument.objects.all(),
+        to_field_name="slug",
+        field_name="source_document",
+        empty_label=_("すべての資料"),
+    )
+    meeting = django_filters.ModelChoiceFilter(
+        label=_("会議"),
+        queryset=Meeting.objects.all(),
+        empty_label=_("すべての会議"),
+        method="filter_meeting",
+    )
+    sort = SortFilter(label=_("並び順"), choices=SORT_CHOICES, empty_label=None)
 
     class Meta:
         model = Opinion
-        fields = ["theme"]
+        fields = ["q", "theme", "size", "stakeholder", "document", "meeting", "sort"]
+
+    # The facets the list counts options for, with the filter each one is.
+    FACETS = ("theme", "size", "stakeholder", "document", "meeting")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.query = search.Query(raw="")
+
+    # --- Filters ---------------------------------------------------------------------
+
+    def filter_search(self, queryset, name, value):
+        return search.filter_queryset(queryset, self.search_query)
 
     def filter_theme(self, queryset, name, value: Theme):
         """A section or theme includes everything below it."""
         return queryset.in_theme(value)
+
+    def filter_sizes(self, queryset, name, value):
+        return queryset.with_any_tag("municipality_sizes", value) if value else queryset
+
+    def filter_stakeholders(self, queryset, name, value):
+        return queryset.with_any_tag("stakeholders", value) if value else queryset
+
+    def filter_meeting(self, queryset, name, value: Meeting):
+        # A remark belongs to a meeting directly, or through the document that covers it.
+        return queryset.for_meeting(value)
+
+    @property
+    def search_query(self) -> search.Query:
+        """The parsed ``q`` with synonyms expanded (one query for the synonym groups)."""
+        if self.query.raw != (raw := self.data.get("q", "") or ""):
+            groups = (
+                [g.term_list for g in SynonymGroup.objects.filter(is_active=True)] if raw else []
+            )
+            self.query = search.parse_query(raw, groups)
+        return self.query
+
+    # --- What the list needs beyond filtering -----------------------------------------
+
+    def filter_queryset_excluding(self, queryset, exclude: str = ""):
+        """Every valid filter except ``exclude`` (for that facet's counts), unordered."""
+        if not self.is_bound:
+            return queryset.order_by()
+        self.is_valid()
+        for name, value in self.form.cleaned_data.items():
+            if name != exclude and name != "sort":
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset.order_by()
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            queryset = super().qs
+            sort = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else None
+            sort = sort or self.data.get("sort")
+            if sort == "newest":
+                queryset = queryset.order_by("-created_at", "-pk")
+            elif sort == "relevance" and self.search_query:
+                queryset = search.with_relevance(queryset, self.search_query).order_by(
+                    "-relevance", *Opinion._meta.ordering
+                )
+            self._qs = queryset
+        return self._qs
+
+    def _url_with(self, **changes) -> str:
+        """This list's query string with ``changes`` applied (None removes) and no page."""
+        data = self.data.copy()
+        data.pop("page", None)
+        for key, value in changes.items():
+            if value is None:
+                data.pop(key, None)
+            elif isinstance(value, list):
+                data.setlist(key, value)
+            else:
+                data[key] = value
+        return f"?{data.urlencode()}" if data else "?"
+
+    def chips(self) -> list[tuple[str, str, str]]:
+        """Active filters as (facet label, value label, URL without it)."""
+        if not self.is_bound or not self.is_valid():
+            self.is_valid()
+        cleaned = getattr(self.form, "cleaned_data", {})
+        chips = []
+        if self.search_query:
+            chips.append(
+                (str(self.form["q"].label), self.search_query.raw[:50], self._url_with(q=None))
+            )
+        if theme := cleaned.get("theme"):
+            chips.append(
+                (str(self.form["theme"].label), theme.short_label, self._url_with(theme=None))
+            )
+        for name in ("size", "stakeholder"):
+            selected = list(cleaned.get(name) or [])
+            for tag in selected:
+                rest = [t.slug for t in selected if t.pk != tag.pk]
+                chips.append(
+                    (str(self.form[name].label), tag.name, self._url_with(**{name: rest or None}))
+                )
+        if document := cleaned.get("document"):
+            chips.append(
+                (str(self.form["document"].label), str(document), self._url_with(document=None))
+            )
+        if meeting := cleaned.get("meeting"):
+            chips.append(
+                (str(self.form["meeting"].label), str(meeting), self._url_with(meeting=None))
+            )
+        return chips
+
+    def sort_options(self) -> list[tuple[str, str, str, bool]]:
+        """(value, label, URL, selected) for each sort available now."""
+        current = self.data.get("sort") or "document"
+        return [
+            (value, str(label), self._url_with(sort=value), value == current)
+            for value, label in SORT_CHOICES
+            if value != "relevance" or self.search_query
+        ]
+
+    @property
+    def notices(self) -> list[str]:
+        """What was ignored or changed in the request, in Japanese."""
+        from django.utils.translation import gettext as _t
+
+        notices = []
+        if self.is_bound:
+            self.is_valid()
+            for name in self.errors:
+                notices.append(
+                    _t("%(field)sの指定は無効なため無視しました。")
+                    % {"field": self.form[name].label}
+                )
+            for name in ("size", "stakeholder"):
+                unknown = getattr(self.form.fields[name], "unknown", [])
+                if unknown:
+                    notices.append(
+                        _t("%(field)sの「%(values)s」は見つからないため無視しました。")
+                        % {
+                            "field": self.form[name].label,
+                            "values": "、".join(v[:30] for v in unknown[:5]),
+                        }
+                    )
+        query = self.search_query
+        if query.truncated:
+            notices.append(
+                _t("検索語が長すぎるため、先頭 %(chars)s 文字・%(terms)s 語までで検索しました。")
+                % {"chars": search.MAX_QUERY_LENGTH, "terms": search.MAX_TERMS}
+            )
+        return notices

@@ -6,6 +6,8 @@ Opinion is one remark, placed in a theme node and tagged by municipality size an
 stakeholder.
 """
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -13,6 +15,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from .tagging import normalize
 
 
 class Committee(models.Model):
@@ -162,6 +166,10 @@ class Theme(models.Model):
         return self.name
 
     def get_absolute_url(self):
+        return reverse("opinions:theme-detail", kwargs={"slug": self.slug})
+
+    def get_list_url(self):
+        """The opinion list filtered to this node (and everything below it)."""
         return f"{reverse('opinions:opinion-list')}?theme={self.slug}"
 
     @property
@@ -282,6 +290,27 @@ class OpinionQuerySet(models.QuerySet):
         """Opinions in ``node`` or anywhere below it."""
         return self.filter(theme__in=Theme.objects.subtree(node))
 
+    def with_any_tag(self, field: str, tags) -> "OpinionQuerySet":
+        """Opinions carrying any of ``tags`` through the many-to-many ``field``.
+
+        A subquery on the through table rather than a join, so rows are never duplicated
+        and further tag filters and counts stay exact.
+        """
+        relation = Opinion._meta.get_field(field)
+        through = relation.remote_field.through
+        return self.filter(
+            pk__in=through.objects.filter(
+                **{f"{relation.m2m_reverse_field_name()}__in": tags}
+            ).values(relation.m2m_field_name())
+        )
+
+    def for_meeting(self, meeting: "Meeting") -> "OpinionQuerySet":
+        """Remarks made at ``meeting``, directly or in a document covering it."""
+        return self.filter(
+            Q(meeting=meeting)
+            | Q(source_document__in=SourceDocument.objects.filter(meetings=meeting))
+        )
+
     def in_document_order(self) -> "OpinionQuerySet":
         # Imported remarks by document and position; submitted ones (no document) after.
         return self.order_by(
@@ -302,6 +331,9 @@ class Opinion(models.Model):
     Status = OpinionStatus
 
     body = models.TextField(_("本文"))
+    # The body width- and case-folded (opinions.tagging.normalize), kept by save(); what
+    # search matches against (see opinions/search.py and its index, migration 0004).
+    search_text = models.TextField(_("検索用本文"), editable=False, default="")
     theme = models.ForeignKey(
         Theme, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("テーマ")
     )
@@ -384,6 +416,13 @@ class Opinion(models.Model):
 
     def __str__(self):
         return self.body if len(self.body) <= 40 else f"{self.body[:40]}…"
+
+    def save(self, *args, **kwargs):
+        self.search_text = normalize(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("opinions:opinion-detail", kwargs={"pk": self.pk})
@@ -565,3 +604,34 @@ class TagMerge(models.Model):
 
     def __str__(self):
         return f"{self.merged_name} → {self.kept_name}"
+
+
+class SynonymGroup(models.Model):
+    """Words search treats as one: searching any of them finds all (自治体 ↔ 地方公共団体)."""
+
+    terms = models.TextField(
+        _("同義語・表記ゆれ"),
+        help_text=_("1行に1語、または読点「、」かカンマで区切って入力します。"),
+    )
+    note = models.CharField(_("メモ"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("同義語グループ")
+        verbose_name_plural = _("同義語グループ")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return " ↔ ".join(self.term_list)
+
+    @property
+    def term_list(self) -> list[str]:
+        return [word.strip() for word in re.split(r"[\n,、，]", self.terms) if word.strip()]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if len(self.term_list) < 2:
+            raise ValidationError({"terms": _("2語以上を入力してください。")}, code="too_few_terms")

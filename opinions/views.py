@@ -1,11 +1,19 @@
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView
+from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
+from . import search, selectors
 from .filters import OpinionFilter
-from .models import Opinion
+from .models import Opinion, Theme
+
+
+def visible_opinions(request):
+    return Opinion.objects.visible_to(request.user)
 
 
 class OpinionListView(FilterView):
@@ -16,17 +24,12 @@ class OpinionListView(FilterView):
     strict = False
 
     def get_queryset(self):
-        return (
-            Opinion.objects.visible_to(self.request.user).with_list_relations().in_document_order()
-        )
+        return visible_opinions(self.request).with_list_relations().in_document_order()
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
-        if filterset.is_bound and not filterset.is_valid():
-            names = "、".join(str(filterset.form[name].label) for name in filterset.errors)
-            messages.warning(
-                self.request, _("無効な条件を無視しました：%(names)s") % {"names": names}
-            )
+        for notice in filterset.notices:
+            messages.warning(self.request, notice)
         return filterset
 
     def paginate_queryset(self, queryset, page_size):
@@ -45,7 +48,18 @@ class OpinionListView(FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
-        context["page_range"] = page.paginator.get_elided_page_range(page.number) if page else []
+        query = self.filterset.search_query
+        context.update(
+            page_range=page.paginator.get_elided_page_range(page.number) if page else [],
+            facets=selectors.list_facets(self.filterset),
+            chips=self.filterset.chips(),
+            query=query,
+            snippets={
+                opinion.pk: search.highlight(opinion.body, query, width=160 if query else 200)
+                for opinion in context["object_list"]
+            },
+            sort_choices=self.filterset.sort_options(),
+        )
         return context
 
 
@@ -54,4 +68,52 @@ class OpinionDetailView(DetailView):
     context_object_name = "opinion"
 
     def get_queryset(self):
-        return Opinion.objects.visible_to(self.request.user).with_list_relations()
+        return visible_opinions(self.request).with_list_relations()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        visible = visible_opinions(self.request)
+        context["previous"], context["next"] = selectors.neighbours(self.object, visible)
+        context["related"] = selectors.related_opinions(self.object, visible)
+        context["permalink"] = self.request.build_absolute_uri(self.object.get_absolute_url())
+        return context
+
+
+class ThemeIndexView(TemplateView):
+    template_name = "opinions/theme_index.html"
+
+    def get_context_data(self, **kwargs):
+        counts = selectors.theme_counts(visible_opinions(self.request))
+        return super().get_context_data(nodes=selectors.theme_tree(counts), **kwargs)
+
+
+class ThemeDetailView(TemplateView):
+    template_name = "opinions/theme_detail.html"
+
+    def get_context_data(self, **kwargs):
+        theme = get_object_or_404(Theme, slug=self.kwargs["slug"])
+        summary = selectors.theme_summary(theme, visible_opinions(self.request))
+        return super().get_context_data(
+            theme=theme,
+            summary=summary,
+            list_url=selectors.list_url(theme=theme.slug),
+            **kwargs,
+        )
+
+
+class CrossTabView(TemplateView):
+    template_name = "opinions/crosstab.html"
+
+    def get_context_data(self, **kwargs):
+        axis = self.request.GET.get("axis", "stakeholder")
+        if axis not in selectors.TAG_AXES:
+            raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
+        return super().get_context_data(
+            table=selectors.crosstab(visible_opinions(self.request), axis),
+            axis=axis,
+            axes=[
+                (name, model._meta.verbose_name, f"?{urlencode({'axis': name})}")
+                for name, model in selectors.TAG_AXES.items()
+            ],
+            **kwargs,
+        )

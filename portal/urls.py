@@ -3,8 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="opinions:opinion-list"), name="home"),
-    path("opinions/", include("opinions.urls")),
+    path("", RedirectView.as_view(pattern_name="opinions:theme-index"), name="home"),
+    path("", include("opinions.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -174,3 +174,14 @@ def test_theme_short_labels_are_editable_in_the_list(client, curator):
     theme.refresh_from_db()
     assert theme.short_label == "新しい略称"
     assert theme.history.latest().history_user.username == "curator"
+
+
+def test_history_page_shows_changes_field_by_field(client, curator):
+    opinion = OpinionFactory(body="最初の本文")
+    women = StakeholderFactory(name="女性")
+    opinion.body = "直した本文"
+    opinion.save()
+    opinion.stakeholders.add(women)
+    html = client.get(reverse("admin:opinions_opinion_history", args=[opinion.pk])).content.decode()
+    assert "最初の本文" in html and "直した本文" in html
+    assert "[女性]" in html  # tag membership: [] → [女性]

@@ -1,0 +1,195 @@
+"""Japanese full-text search over remarks. The one module that knows how search works.
+
+- Both sides are normalized the same way (NFKC width folding + case folding), so ５Ｇ and
+  5G, ＫＰＩ and kpi, 第１期 and 第1期 match. ``Opinion.search_text`` holds the
+  normalized body.
+- A query is terms separated by spaces (ASCII or ideographic); "…" or 「…」 make a
+  phrase. All terms must occur (AND); a term matching a synonym group matches any
+  term of the group (OR within the group).
+- On PostgreSQL, every term of two characters or more is first narrowed through a GIN
+  index over the bigrams of ``search_text`` (``opinions_bigrams()``, migration 0004):
+  a text containing the term contains all of its bigrams. The exact substring check then
+  runs on the few rows left. One-character terms, and SQLite, use the substring check
+  alone.
+- Relevance is the number of occurrences of the terms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, models
+from django.db.models import Func, IntegerField, Q, Value
+from django.db.models.functions import Cast, Length, Replace
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .tagging import normalize
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 10
+# A phrase in ASCII or Japanese quotes, or a run of non-space characters.
+_TOKEN = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|(\S+)')
+
+
+@dataclass
+class Term:
+    """One thing that must occur: any of ``alternatives`` (normalized)."""
+
+    text: str  # as typed (normalized)
+    alternatives: tuple[str, ...]
+    is_phrase: bool = False
+
+    @property
+    def expanded(self) -> bool:
+        return len(self.alternatives) > 1
+
+
+@dataclass
+class Query:
+    raw: str
+    terms: list[Term] = field(default_factory=list)
+    truncated: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    @property
+    def expansions(self) -> list[Term]:
+        return [term for term in self.terms if term.expanded]
+
+    @property
+    def all_alternatives(self) -> list[str]:
+        return [alt for term in self.terms for alt in term.alternatives]
+
+
+def parse_query(raw: str, synonym_groups: Iterable[Sequence[str]] = ()) -> Query:
+    """Split a query into normalized terms and phrases, and expand synonyms.
+
+    Over-long input is cut to ``MAX_QUERY_LENGTH`` characters and ``MAX_TERMS`` terms
+    (``truncated`` says so).
+    """
+    raw = raw or ""
+    query = Query(raw=raw, truncated=len(raw) > MAX_QUERY_LENGTH)
+    text = normalize(raw[:MAX_QUERY_LENGTH])
+    synonyms: dict[str, tuple[str, ...]] = {}
+    for group in synonym_groups:
+        members = tuple(dict.fromkeys(normalize(word).strip() for word in group if word.strip()))
+        for member in members:
+            # The term itself first, then the rest of its group.
+            synonyms.setdefault(member, (member, *[m for m in members if m != member]))
+    seen = set()
+    for match in _TOKEN.finditer(text):
+        phrase = match.group(1) or match.group(2) or match.group(3)
+        word = (phrase or match.group(4)).strip()
+        if not word or word in seen:
+            continue
+        if len(query.terms) == MAX_TERMS:
+            query.truncated = True
+            break
+        seen.add(word)
+        query.terms.append(
+            Term(text=word, alternatives=synonyms.get(word, (word,)), is_phrase=bool(phrase))
+        )
+    return query
+
+
+def bigrams(text: str) -> list[str]:
+    """The distinct two-character substrings, as ``opinions_bigrams()`` computes them in SQL."""
+    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+
+
+class Bigrams(Func):
+    function = "opinions_bigrams"
+    output_field = ArrayField(models.TextField())
+
+
+def _term_condition(term: Term, use_index: bool) -> Q:
+    condition = Q()
+    for alternative in term.alternatives:
+        exact = Q(search_text__contains=alternative)
+        if use_index and len(alternative) >= 2:
+            exact &= Q(search_bigrams__contains=bigrams(alternative))
+        condition |= exact
+    return condition
+
+
+def filter_queryset(queryset: models.QuerySet, query: Query) -> models.QuerySet:
+    """Remarks containing every term of ``query`` (any alternative of each)."""
+    if not query:
+        return queryset
+    use_index = connection.vendor == "postgresql"
+    if use_index:
+        queryset = queryset.alias(search_bigrams=Bigrams("search_text"))
+    for term in query.terms:
+        queryset = queryset.filter(_term_condition(term, use_index))
+    return queryset
+
+
+def with_relevance(queryset: models.QuerySet, query: Query) -> models.QuerySet:
+    """Annotate ``relevance``: how many times the query's terms occur in the remark."""
+    occurrences = Value(0, output_field=IntegerField())
+    for alternative in query.all_alternatives:
+        removed = Length("search_text") - Length(
+            Replace("search_text", Value(alternative), Value(""))
+        )
+        occurrences = occurrences + Cast(removed, IntegerField()) / len(alternative)
+    return queryset.annotate(relevance=occurrences)
+
+
+# --- Highlighting -------------------------------------------------------------------------
+
+
+def _normalized_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` normalized character by character, with each normalized character's
+    index in the original (NFKC may turn one character into several, e.g. ㍻ → 平成)."""
+    pieces, offsets = [], []
+    for index, char in enumerate(text):
+        folded = normalize(char)
+        pieces.append(folded)
+        offsets.extend([index] * len(folded))
+    return "".join(pieces), offsets
+
+
+def match_spans(text: str, query: Query) -> list[tuple[int, int]]:
+    """Merged (start, end) spans of ``text`` where any alternative of any term occurs."""
+    normalized, offsets = _normalized_with_offsets(text)
+    spans = []
+    for alternative in query.all_alternatives:
+        for match in re.finditer(re.escape(alternative), normalized):
+            start = offsets[match.start()]
+            end = offsets[match.end() - 1] + 1
+            spans.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, query: Query, *, width: int | None = None) -> SafeString:
+    """``text`` escaped, with matches wrapped in <mark>; cut to about ``width`` characters
+    around the first match when ``width`` is given."""
+    spans = match_spans(text, query) if query else []
+    start, end = 0, len(text)
+    if width is not None and len(text) > width:
+        first = spans[0][0] if spans else 0
+        start = max(0, min(first - width // 4, len(text) - width))
+        end = start + width
+    parts = ["…" if start > 0 else ""]
+    cursor = start
+    for span_start, span_end in spans:
+        if span_end <= start or span_start >= end:
+            continue
+        span_start, span_end = max(span_start, start), min(span_end, end)
+        parts.append(escape(text[cursor:span_start]))
+        parts.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
+        cursor = span_end
+    parts.append(escape(text[cursor:end]))
+    parts.append("…" if end < len(text) else "")
+    return mark_safe("".join(parts))  # every piece of text above is escaped

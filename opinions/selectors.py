@@ -1,0 +1,370 @@
+"""Reads that span relations: facet counts, theme summaries, cross-tabs, related remarks.
+
+Every function here runs a fixed number of queries whatever the number of remarks and
+tags; counts are computed by the database, never by loading remarks. All of them take
+the queryset of what the user may see, so nothing pending or hidden is ever counted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Func, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, Theme
+
+TAG_AXES = {"size": MunicipalitySize, "stakeholder": Stakeholder}
+
+
+def list_url(**params) -> str:
+    """The opinion list filtered by ``params`` (None values left out)."""
+    query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+    return (
+        f"{reverse('opinions:opinion-list')}?{query}" if query else reverse("opinions:opinion-list")
+    )
+
+
+# --- Theme tree ------------------------------------------------------------------------
+
+
+@dataclass
+class ThemeNode:
+    theme: Theme
+    count: int = 0  # remarks in this node and below
+    children: list[ThemeNode] = field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return self.theme.level - 1
+
+
+def theme_counts(opinions: QuerySet) -> dict[int, int]:
+    """Remarks per theme node (the node itself only)."""
+    return dict(
+        opinions.order_by().values("theme_id").annotate(n=Count("pk")).values_list("theme_id", "n")
+    )
+
+
+def theme_tree(counts: dict[int, int], themes: Iterable[Theme] | None = None) -> list[ThemeNode]:
+    """The theme tree in document order with counts rolled up from the nodes below.
+
+    Returns every node depth-first; roots are those with ``theme.parent_id is None``.
+    """
+    themes = list(Theme.objects.in_tree_order() if themes is None else themes)
+    nodes = {theme.pk: ThemeNode(theme) for theme in themes}
+    for theme in themes:
+        if theme.parent_id in nodes:
+            nodes[theme.parent_id].children.append(nodes[theme.pk])
+    # Depth-first order lists parents before children: add in reverse to roll up.
+    for theme in reversed(themes):
+        node = nodes[theme.pk]
+        node.count = counts.get(theme.pk, 0) + sum(child.count for child in node.children)
+    return [nodes[theme.pk] for theme in themes]
+
+
+# --- Facets of the list -------------------------------------------------------------------
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    depth: int = 0
+    title: str = ""
+
+    @property
+    def disabled(self) -> bool:
+        return self.count == 0 and not self.selected
+
+
+@dataclass
+class Facets:
+    theme: list[FacetOption]
+    size: list[FacetOption]
+    stakeholder: list[FacetOption]
+    document: list[FacetOption]
+    meeting: list[FacetOption]
+
+
+def _cleaned(filterset, name):
+    return filterset.form.cleaned_data.get(name) if filterset.is_valid() else None
+
+
+def _tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
+    relation = Opinion._meta.get_field(field_name)
+    tag_column = f"{relation.m2m_reverse_field_name()}_id"
+    through = relation.remote_field.through
+    return dict(
+        through.objects.filter(**{f"{relation.m2m_field_name()}__in": opinions.values("pk")})
+        .values(tag_column)
+        .annotate(n=Count("pk"))
+        .values_list(tag_column, "n")
+    )
+
+
+def _count_subquery(opinions: QuerySet) -> Subquery:
+    # COUNT(*) of a correlated subquery; Func is not an aggregate, so no GROUP BY is added.
+    return Subquery(opinions.annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+
+
+def list_facets(filterset) -> Facets:
+    """For every option of every facet, how many remarks it would give together with the
+    other active filters (the option's own facet left out). Eight queries."""
+    base = filterset.queryset
+
+    def without(name):
+        return filterset.filter_queryset_excluding(base, name)
+
+    chosen_theme = _cleaned(filterset, "theme")
+    theme_options = [
+        FacetOption(
+            value=node.theme.slug,
+            label=node.theme.short_label,
+            title=node.theme.display_name,
+            count=node.count,
+            selected=chosen_theme is not None and chosen_theme.pk == node.theme.pk,
+            depth=node.depth,
+        )
+        for node in theme_tree(theme_counts(without("theme")))
+    ]
+
+    tag_options = {}
+    for name, model in TAG_AXES.items():
+        chosen = {tag.pk for tag in (_cleaned(filterset, name) or [])}
+        counts = _tag_counts(without(name), model.opinion_field)
+        tag_options[name] = [
+            FacetOption(
+                tag.slug, tag.name, counts.get(tag.pk, 0), tag.pk in chosen, title=tag.description
+            )
+            for tag in model.objects.filter(Q(is_active=True) | Q(pk__in=chosen))
+        ]
+
+    chosen_document = _cleaned(filterset, "document")
+    document_counts = dict(
+        without("document")
+        .values("source_document_id")
+        .annotate(n=Count("pk"))
+        .values_list("source_document_id", "n")
+    )
+    documents = [
+        FacetOption(
+            document.slug,
+            str(document),
+            document_counts.get(document.pk, 0),
+            chosen_document is not None and chosen_document.pk == document.pk,
+        )
+        for document in SourceDocument.objects.all()
+    ]
+
+    chosen_meeting = _cleaned(filterset, "meeting")
+    in_meeting = without("meeting").filter(
+        Q(meeting=OuterRef("pk"))
+        | Q(source_document__in=SourceDocument.objects.filter(meetings=OuterRef(OuterRef("pk"))))
+    )
+    meetings = [
+        FacetOption(
+            str(meeting.pk),
+            f"{meeting.committee.name} {meeting}",
+            meeting.n or 0,
+            chosen_meeting is not None and chosen_meeting.pk == meeting.pk,
+        )
+        for meeting in Meeting.objects.select_related("committee").annotate(
+            n=_count_subquery(in_meeting)
+        )
+    ]
+    return Facets(
+        theme_options, tag_options["size"], tag_options["stakeholder"], documents, meetings
+    )
+
+
+# --- Theme pages --------------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    label: str
+    count: int
+    url: str
+    percent: float  # of the largest bar, for the chart
+
+
+def _bars(tags: Iterable, counts: dict[int, int], url_for) -> list[Bar]:
+    tags = list(tags)
+    largest = max((counts.get(tag.pk, 0) for tag in tags), default=0) or 1
+    return [
+        Bar(tag.name, counts.get(tag.pk, 0), url_for(tag), 100 * counts.get(tag.pk, 0) / largest)
+        for tag in tags
+    ]
+
+
+@dataclass
+class ThemeSummary:
+    node: ThemeNode
+    trail: list[Theme]
+    subtree: list[ThemeNode]  # the node and everything below, depth first
+    size_bars: list[Bar]
+    stakeholder_bars: list[Bar]
+    opinions_by_node: list[tuple[ThemeNode, list[Opinion]]]
+    per_node_limit: int
+
+
+def theme_summary(theme: Theme, visible: QuerySet, *, per_node: int = 20) -> ThemeSummary:
+    """Everything the theme page shows, in a fixed number of queries.
+
+    The remarks are listed per node, at most ``per_node`` each (in document order), picked
+    by a window function in one query.
+    """
+    themes = list(Theme.objects.in_tree_order())
+    in_theme = visible.in_theme(theme)
+    nodes = theme_tree(theme_counts(in_theme), themes)
+    by_pk = {node.theme.pk: node for node in nodes}
+    node = by_pk[theme.pk]
+    subtree_ids = {t.pk for t in _subtree_themes(node)}
+    subtree = [n for n in nodes if n.theme.pk in subtree_ids]
+
+    trail, cursor = [], theme
+    parents = {t.pk: t for t in themes}
+    while cursor is not None:
+        trail.append(cursor)
+        cursor = parents.get(cursor.parent_id)
+
+    def tag_url(axis):
+        return lambda tag: list_url(theme=theme.slug, **{axis: tag.slug})
+
+    size_bars = _bars(
+        MunicipalitySize.objects.active(),
+        _tag_counts(in_theme, "municipality_sizes"),
+        tag_url("size"),
+    )
+    stakeholder_bars = _bars(
+        Stakeholder.objects.active(), _tag_counts(in_theme, "stakeholders"), tag_url("stakeholder")
+    )
+
+    ranked = in_theme.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("theme_id")],
+            order_by=[
+                F("source_document").asc(nulls_last=True),
+                F("position").asc(nulls_last=True),
+                F("pk"),
+            ],
+        )
+    ).filter(rank__lte=per_node)
+    grouped: dict[int, list[Opinion]] = defaultdict(list)
+    for opinion in ranked.with_list_relations().in_document_order():
+        grouped[opinion.theme_id].append(opinion)
+    opinions_by_node = [(n, grouped[n.theme.pk]) for n in subtree if grouped[n.theme.pk]]
+    return ThemeSummary(
+        node, trail[::-1], subtree, size_bars, stakeholder_bars, opinions_by_node, per_node
+    )
+
+
+def _subtree_themes(node: ThemeNode):
+    yield node.theme
+    for child in node.children:
+        yield from _subtree_themes(child)
+
+
+@dataclass
+class CrossTab:
+    axis: str
+    columns: list  # tags
+    rows: list[tuple[ThemeNode, list[tuple[int, str]]]]  # (theme node, [(count, url)])
+    largest: int
+
+    def level(self, count: int) -> int:
+        """0–5: the heat of a cell, relative to the largest cell."""
+        if not count:
+            return 0
+        return 1 + min(4, int(4 * count / self.largest)) if self.largest else 0
+
+
+def crosstab(visible: QuerySet, axis: str) -> CrossTab:
+    """Themes (with their subthemes rolled in) × tags of ``axis``: counts per cell."""
+    model = TAG_AXES[axis]
+    relation = Opinion._meta.get_field(model.opinion_field)
+    through = relation.remote_field.through
+    tag_column = f"{relation.m2m_reverse_field_name()}_id"
+    pairs = (
+        through.objects.filter(opinion__in=visible.values("pk"))
+        .values("opinion__theme_id", tag_column)
+        .annotate(n=Count("pk"))
+        .values_list("opinion__theme_id", tag_column, "n")
+    )
+    per_theme: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for theme_id, tag_id, n in pairs:
+        per_theme[tag_id][theme_id] += n
+    columns = list(model.objects.active())
+    nodes = theme_tree(theme_counts(visible))
+    rows, largest = [], 0
+    for node in nodes:
+        if node.theme.level > 2:
+            continue
+        subtree_ids = [t.pk for t in _subtree_themes(node)]
+        cells = []
+        for tag in columns:
+            count = sum(per_theme[tag.pk].get(pk, 0) for pk in subtree_ids)
+            if node.theme.level == 2:
+                largest = max(largest, count)
+            cells.append((count, list_url(theme=node.theme.slug, **{axis: tag.slug})))
+        rows.append((node, cells))
+    return CrossTab(axis, columns, rows, largest)
+
+
+# --- Detail page ------------------------------------------------------------------------
+
+
+def neighbours(opinion: Opinion, visible: QuerySet) -> tuple[Opinion | None, Opinion | None]:
+    """The previous and next remark in the same document's order (two queries)."""
+    if opinion.source_document_id is None:
+        return None, None
+    same = visible.filter(source_document_id=opinion.source_document_id).only(
+        "pk", "body", "position"
+    )
+    previous = same.filter(position__lt=opinion.position).order_by("-position").first()
+    following = same.filter(position__gt=opinion.position).order_by("position").first()
+    return previous, following
+
+
+def _bigram_set(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def related_opinions(
+    opinion: Opinion, visible: QuerySet, *, limit: int = 5, pool: int = 200
+) -> list[Opinion]:
+    """Up to ``limit`` remarks sharing tags or theme with ``opinion``, ranked by shared tags
+    and text similarity (bigram overlap). Candidates are capped at ``pool``."""
+    sizes = {tag.pk for tag in opinion.municipality_sizes.all()}
+    stakeholders = {tag.pk for tag in opinion.stakeholders.all()}
+    candidates = (
+        visible.exclude(pk=opinion.pk)
+        .filter(
+            Q(theme_id=opinion.theme_id)
+            | Q(pk__in=visible.with_any_tag("municipality_sizes", sizes).values("pk"))
+            | Q(pk__in=visible.with_any_tag("stakeholders", stakeholders).values("pk"))
+        )
+        .order_by("-pk")[:pool]
+        .prefetch_related("municipality_sizes", "stakeholders")
+        .select_related("theme")
+    )
+    grams = _bigram_set(opinion.search_text)
+
+    def score(candidate: Opinion) -> float:
+        shared = len(sizes & {t.pk for t in candidate.municipality_sizes.all()}) + len(
+            stakeholders & {t.pk for t in candidate.stakeholders.all()}
+        )
+        theirs = _bigram_set(candidate.search_text)
+        similarity = len(grams & theirs) / len(grams | theirs) if grams and theirs else 0
+        same_theme = 0.5 if candidate.theme_id == opinion.theme_id else 0
+        return shared + same_theme + 3 * similarity
+
+    return sorted(candidates, key=score, reverse=True)[:limit]

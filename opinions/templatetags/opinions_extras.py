@@ -1,0 +1,21 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (None when missing)."""
+    return mapping.get(key)
+
+
+@register.filter
+def indent(depth):
+    """Ideographic spaces for a tree level (inside <option>, where CSS cannot indent)."""
+    return "\u3000" * int(depth or 0)
+
+
+@register.filter
+def heat(table, count):
+    """The heat level (0–5) of a cross-tab cell."""
+    return table.level(count)

@@ -1,0 +1,334 @@
+"""The faceted list, theme pages, the cross-tab and the detail page."""
+
+import itertools
+
+import pytest
+from django.urls import reverse
+
+from opinions.models import MunicipalitySize, Opinion, Stakeholder, Theme
+from opinions.selectors import list_url
+from tests.factories import (
+    MeetingFactory,
+    MunicipalitySizeFactory,
+    OpinionFactory,
+    SectionFactory,
+    SourceDocumentFactory,
+    StakeholderFactory,
+    SubthemeFactory,
+    ThemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("opinions:opinion-list")
+
+
+def shown(response):
+    return set(response.context["paginator"].object_list)
+
+
+def facet(response, name):
+    return {option.value: option for option in getattr(response.context["facets"], name)}
+
+
+# --- Filters --------------------------------------------------------------------------
+
+
+def test_each_filter_alone_on_the_seed(client, seed):
+    cases = {
+        "theme=dai2ki-theme": 22,
+        "theme=jichitai-kadai": 6,
+        "size=small-municipality": 7,
+        "size=small-municipality&size=small-town": 7,  # #18 carries both
+        "stakeholder=women": 4,
+        "stakeholder=women&stakeholder=youth": 9,  # #48 carries both
+        "document=" + Opinion.objects.first().source_document.slug: 68,
+        "meeting=1": 68,  # through the document that covers it
+        "q=女性": 4,  # bodies containing 女性 in the document
+    }
+    for params, count in cases.items():
+        response = client.get(f"{LIST}?{params}")
+        assert response.context["paginator"].count == count, params
+
+
+def test_filters_combine_across_facets(client, seed):
+    response = client.get(LIST, {"stakeholder": ["women", "youth"], "size": "tokyo-area"})
+    assert {o.position for o in shown(response)} == {27, 34, 51}
+    response = client.get(LIST, {"theme": "dai1ki-kensho", "stakeholder": "women", "q": "東京"})
+    assert {o.position for o in shown(response)} == {34}
+
+
+def test_meeting_filter_finds_direct_and_documented_remarks(client):
+    meeting = MeetingFactory()
+    document = SourceDocumentFactory(committee=meeting.committee)
+    document.meetings.add(meeting)
+    direct = OpinionFactory(meeting=meeting)
+    documented = OpinionFactory(source_document=document, position=1)
+    OpinionFactory()
+    assert shown(client.get(LIST, {"meeting": meeting.pk})) == {direct, documented}
+
+
+def test_facet_counts_equal_brute_force_counts(client, seed):
+    """Each option's count is the size of the result when that option replaces the facet's
+    own selection, with every other filter kept."""
+    params = {"stakeholder": ["government"], "size": ["small-municipality"], "q": "自治体"}
+    response = client.get(LIST, params)
+    checks = [
+        ("theme", [t.slug for t in Theme.objects.all()]),
+        ("size", list(MunicipalitySize.objects.values_list("slug", flat=True))),
+        ("stakeholder", list(Stakeholder.objects.values_list("slug", flat=True))),
+    ]
+    for name, values in checks:
+        options = facet(response, name)
+        for value in values:
+            brute = client.get(LIST, {**params, name: value}).context["paginator"].count
+            assert options[value].count == brute, (name, value)
+            assert options[value].disabled == (brute == 0 and not options[value].selected)
+
+
+def test_zero_options_are_shown_but_disabled(client, seed):
+    response = client.get(LIST, {"theme": "sdgs"})
+    women = facet(response, "stakeholder")["women"]
+    assert women.count == 0 and women.disabled
+    html = response.content.decode()
+    assert 'value="women" id="id_stakeholder_15" disabled' in html
+
+
+def test_result_count_chips_and_clear_all(client, seed):
+    response = client.get(LIST, {"stakeholder": ["women", "youth"], "q": "地方"})
+    html = response.content.decode()
+    chips = response.context["chips"]
+    assert [(facet_label, value) for facet_label, value, _ in chips] == [
+        ("キーワード", "地方"),
+        ("関係者", "若者・高校生"),
+        ("関係者", "女性"),
+    ] or [(f, v) for f, v, _ in chips] == [
+        ("キーワード", "地方"),
+        ("関係者", "女性"),
+        ("関係者", "若者・高校生"),
+    ]
+    women_chip = next(url for f, value, url in chips if value == "女性")
+    assert "stakeholder=youth" in women_chip and "stakeholder=women" not in women_chip
+    assert "条件をすべてクリア" in html
+    assert f"{response.context['paginator'].count} 件の意見" in html
+
+
+def test_sort_newest_and_relevance(client):
+    old = OpinionFactory(body="女性")
+    new = OpinionFactory(body="女性と女性と女性")
+    Opinion.objects.filter(pk=old.pk).update(created_at="2020-01-01T00:00Z")
+    assert list(client.get(LIST, {"sort": "newest"}).context["object_list"]) == [new, old]
+    assert list(client.get(LIST, {"q": "女性", "sort": "relevance"}).context["object_list"]) == [
+        new,
+        old,
+    ]
+    labels = [label for _, label, _, _ in client.get(LIST).context["sort_choices"]]
+    assert "関連度順" not in labels  # only when searching
+
+
+def test_pagination_and_sort_links_keep_every_filter(client):
+    tag = StakeholderFactory(slug="women")
+    theme = ThemeFactory(slug="jinzai")
+    for opinion in OpinionFactory.create_batch(51, theme=theme, body="女性の意見"):
+        opinion.stakeholders.add(tag)
+    html = client.get(
+        LIST, {"theme": "jinzai", "stakeholder": "women", "q": "女性"}
+    ).content.decode()
+    assert 'href="?theme=jinzai&amp;stakeholder=women&amp;q=%E5%A5%B3%E6%80%A7&amp;page=2"' in html
+    assert "?theme=jinzai&amp;stakeholder=women&amp;q=%E5%A5%B3%E6%80%A7&amp;sort=newest" in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"theme": "no-such-theme"},
+        {"size": "nope"},
+        {"stakeholder": ["women", "nope"]},
+        {"document": "missing"},
+        {"meeting": "abc"},
+        {"meeting": "99999"},
+        {"sort": "sideways"},
+        {"page": "abc"},
+        {"page": "99999"},
+        {"q": "あ" * 10_000},
+        {"q": "\x00"},
+        {"theme": "x" * 10_000, "size": "y" * 10_000},
+    ],
+)
+def test_malformed_parameters_never_break_the_list(client, seed, params):
+    response = client.get(LIST, params)
+    assert response.status_code == 200
+    assert response.context["paginator"].count >= 1 or "q" in params
+    assert 'class="messages"' in response.content.decode()  # a visible notice
+
+
+def test_unknown_tag_value_keeps_the_known_one(client, seed):
+    response = client.get(LIST, {"stakeholder": ["women", "nope"]})
+    assert response.context["paginator"].count == 4
+    assert "「nope」は見つからないため無視しました" in response.content.decode()
+
+
+def test_search_results_show_highlighted_escaped_snippets(client):
+    OpinionFactory(body="<b>女性</b>の就業")
+    html = client.get(LIST, {"q": "女性"}).content.decode()
+    assert "&lt;b&gt;<mark>女性</mark>&lt;/b&gt;の就業" in html
+
+
+def test_synonym_expansion_is_announced(client, seed):
+    html = client.get(LIST, {"q": "地方公共団体"}).content.decode()
+    assert "「地方公共団体」を同義語" in html
+
+
+def test_hidden_and_pending_never_count(client):
+    theme = ThemeFactory(slug="t")
+    tag = StakeholderFactory(slug="women")
+    for status in ("pending", "hidden"):
+        OpinionFactory(theme=theme, status=status, body="秘密の女性").stakeholders.add(tag)
+    response = client.get(LIST, {"q": "秘密"})
+    assert response.context["paginator"].count == 0
+    assert facet(response, "stakeholder")["women"].count == 0
+    assert facet(response, "theme")["t"].count == 0
+    assert "秘密" not in client.get(reverse("opinions:theme-detail", args=["t"])).content.decode()
+    crosstab = client.get(reverse("opinions:crosstab")).context["table"]
+    assert all(count == 0 for _, cells in crosstab.rows for count, _ in cells)
+
+
+# --- Theme pages ------------------------------------------------------------------------
+
+
+def test_theme_index_lists_the_tree_with_counts(client, seed):
+    response = client.get(reverse("opinions:theme-index"))
+    html = response.content.decode()
+    counts = {node.theme.slug: node.count for node in response.context["nodes"]}
+    assert counts["dai1ki-hyoka"] == 46 and counts["dai2ki-theme"] == 22
+    assert counts["global"] == counts["sports-kenko"] == counts["shoshika-zensedai"] == 0
+    assert html.count("意見なし") == 3
+
+
+def test_theme_page_shows_subthemes_charts_and_grouped_remarks(client, seed):
+    response = client.get(reverse("opinions:theme-detail", args=["dai1ki-kadai"]))
+    html = response.content.decode()
+    summary = response.context["summary"]
+    assert summary.node.count == 17
+    assert [(n.theme.short_label, n.count) for n in summary.subtree[1:]] == [
+        ("自治体の課題", 6),
+        ("地域の課題", 2),
+        ("規模別の課題", 6),
+        ("広域連携", 3),
+    ]
+    bars = {bar.label: bar for bar in summary.size_bars}
+    assert bars["小規模自治体"].count == 5
+    assert bars["小規模自治体"].url == list_url(theme="dai1ki-kadai", size="small-municipality")
+    assert html.count("<svg") == 2 and 'role="img"' in html
+    assert "<table" in html and "小規模自治体</a></th><td>5</td>" in html
+    assert sum(len(opinions) for _, opinions in summary.opinions_by_node) == 17
+    assert "＜地域の課題＞" in html
+
+
+def test_theme_page_of_an_empty_theme(client, seed):
+    response = client.get(reverse("opinions:theme-detail", args=["global"]))
+    assert response.status_code == 200 and "意見なし" in response.content.decode()
+    assert client.get(reverse("opinions:theme-detail", args=["no-such"])).status_code == 404
+
+
+def test_crosstab_cells_link_to_the_filtered_list(client, seed):
+    response = client.get(reverse("opinions:crosstab"), {"axis": "stakeholder"})
+    table = response.context["table"]
+    row = next(cells for node, cells in table.rows if node.theme.slug == "dai1ki-kensho")
+    column = [tag.slug for tag in table.columns].index("women")
+    count, url = row[column]
+    assert count == 2  # #34 and #35
+    assert url == list_url(theme="dai1ki-kensho", stakeholder="women")
+    assert client.get(url).context["paginator"].count == 2
+    assert client.get(reverse("opinions:crosstab"), {"axis": "size"}).status_code == 200
+    assert client.get(reverse("opinions:crosstab"), {"axis": "bogus"}).status_code == 404
+
+
+# --- Detail -------------------------------------------------------------------------------
+
+
+def test_detail_links_tags_neighbours_and_related(client, seed):
+    opinion = Opinion.objects.get(position=34)
+    response = client.get(opinion.get_absolute_url())
+    html = response.content.decode()
+    assert response.context["previous"].position == 33
+    assert response.context["next"].position == 35
+    related = response.context["related"]
+    assert 1 <= len(related) <= 5 and opinion not in related
+    assert Opinion.objects.get(position=35) in related  # same theme, both about 女性
+    assert 'href="/opinions/?stakeholder=women"' in html
+    assert f"http://testserver/opinions/{opinion.pk}/" in html
+
+
+def test_first_remark_has_no_previous(client, seed):
+    response = client.get(Opinion.objects.get(position=1).get_absolute_url())
+    assert response.context["previous"] is None
+    assert response.context["next"].position == 2
+
+
+# --- Query counts -------------------------------------------------------------------------
+
+
+def populate(count, *, start=0, tags=None):
+    """``count`` published remarks over a theme and a subtheme, each with a size and 1–4
+    stakeholders (bulk-inserted: the point is the number of rows, not how they were made)."""
+    if tags is None:
+        section = SectionFactory()
+        document = SourceDocumentFactory()
+        document.meetings.add(MeetingFactory(committee=document.committee))
+        tags = {
+            "themes": [ThemeFactory(parent=section), SubthemeFactory(parent__parent=section)],
+            "sizes": MunicipalitySizeFactory.create_batch(3),
+            "stakeholders": StakeholderFactory.create_batch(4),
+            "document": document,
+        }
+    opinions = Opinion.objects.bulk_create(
+        Opinion(
+            body=f"女性と地方{index}",
+            search_text=f"女性と地方{index}",
+            theme=theme,
+            source_document=tags["document"],
+            position=index + 1,
+            status=Opinion.Status.PUBLISHED,
+        )
+        for index, theme in zip(
+            range(start, start + count), itertools.cycle(tags["themes"]), strict=False
+        )
+    )
+    Opinion.municipality_sizes.through.objects.bulk_create(
+        Opinion.municipality_sizes.through(opinion=o, municipalitysize=tags["sizes"][i % 3])
+        for i, o in enumerate(opinions)
+    )
+    Opinion.stakeholders.through.objects.bulk_create(
+        Opinion.stakeholders.through(opinion=o, stakeholder=s)
+        for i, o in enumerate(opinions)
+        for s in tags["stakeholders"][: 1 + i % 4]
+    )
+    return opinions, tags
+
+
+PAGES = [
+    lambda o, t: LIST,
+    lambda o, t: (
+        f"{LIST}?q=女性&stakeholder={t['stakeholders'][0].slug}"
+        f"&theme={t['themes'][0].parent.slug}&sort=relevance"
+    ),
+    lambda o, t: o[3].get_absolute_url(),
+    lambda o, t: reverse("opinions:theme-index"),
+    lambda o, t: t["themes"][0].parent.get_absolute_url(),
+    lambda o, t: reverse("opinions:crosstab"),
+    lambda o, t: reverse("opinions:crosstab") + "?axis=size",
+]
+
+
+@pytest.mark.parametrize("page", range(len(PAGES)))
+def test_query_count_is_the_same_at_10_and_200_remarks(client, page, django_assert_max_num_queries):
+    created, tags = populate(10)
+    url = PAGES[page](created, tags)
+    with django_assert_max_num_queries(20) as at_ten:
+        assert client.get(url).status_code == 200
+    populate(190, start=10, tags=tags)
+    tags["stakeholders"] += StakeholderFactory.create_batch(5)  # more tags, too
+    with django_assert_max_num_queries(len(at_ten.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200
