@@ -270,7 +270,14 @@ class Stakeholder(Vocabulary):
 class OpinionStatus(models.TextChoices):
     PUBLISHED = "published", _("公開")
     PENDING = "pending", _("確認待ち")
+    RETURNED = "returned", _("差し戻し")
     HIDDEN = "hidden", _("非公開")
+    WITHDRAWN = "withdrawn", _("取り下げ")
+
+    @classmethod
+    def editable_by_author(cls) -> list[str]:
+        """While a remark is being reviewed (or was returned), its author may revise it."""
+        return [cls.PENDING, cls.RETURNED]
 
 
 class OpinionQuerySet(models.QuerySet):
@@ -278,13 +285,24 @@ class OpinionQuerySet(models.QuerySet):
         return self.filter(status=OpinionStatus.PUBLISHED)
 
     def visible_to(self, user) -> "OpinionQuerySet":
-        """What ``user`` may see: published remarks, plus their own; everything for staff
-        holding ``opinions.view_unpublished_opinion`` (事務局, 管理者)."""
+        """What ``user`` finds in lists, search, counts, summaries, exports and the API:
+        published remarks; for staff holding ``opinions.view_unpublished_opinion`` (事務局,
+        管理者) every remark but withdrawn ones. A member's own unpublished remarks are on
+        their マイページ, not here."""
+        if user.has_perm("opinions.view_unpublished_opinion"):
+            return self.exclude(status=OpinionStatus.WITHDRAWN)
+        return self.published()
+
+    def openable_by(self, user) -> "OpinionQuerySet":
+        """What ``user`` may open on its own page: what they can list, plus their own."""
         if user.has_perm("opinions.view_unpublished_opinion"):
             return self
         if user.is_authenticated:
             return self.filter(Q(status=OpinionStatus.PUBLISHED) | Q(author=user))
         return self.published()
+
+    def authored_by(self, user) -> "OpinionQuerySet":
+        return self.filter(author=user) if user.is_authenticated else self.none()
 
     def in_theme(self, node: Theme) -> "OpinionQuerySet":
         """Opinions in ``node`` or anywhere below it."""
@@ -365,6 +383,24 @@ class Opinion(models.Model):
     status = models.CharField(
         _("状態"), max_length=20, choices=OpinionStatus.choices, default=OpinionStatus.PENDING
     )
+    # Incremented by every save: an edit made from an older version is refused (see
+    # services.revise_opinion), never silently overwritten.
+    version = models.PositiveIntegerField(_("版"), default=1, editable=False)
+    review_comment = models.TextField(_("事務局からのコメント"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("確認した人"),
+    )
+    reviewed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
+    # The one-time token of the submission form: a double click or a resubmitted POST
+    # finds the remark it already created instead of creating a second one.
+    submission_token = models.UUIDField(
+        _("投稿トークン"), null=True, blank=True, unique=True, editable=False
+    )
     municipality_sizes = models.ManyToManyField(
         MunicipalitySize, related_name="opinions", blank=True, verbose_name=_("自治体規模")
     )
@@ -419,13 +455,21 @@ class Opinion(models.Model):
 
     def save(self, *args, **kwargs):
         self.search_text = normalize(self.body)
+        if not self._state.adding:
+            self.version += 1
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "search_text"}
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "version"} | (
+                {"search_text"} if "body" in update_fields else set()
+            )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("opinions:opinion-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_editable_by_author(self) -> bool:
+        return self.status in OpinionStatus.editable_by_author()
 
     @property
     def breadcrumbs(self) -> list[Theme]:

@@ -16,7 +16,8 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, Theme
+from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, TagRule, Theme
+from .tagging import Band, Rule, suggest
 
 TAG_AXES = {"size": MunicipalitySize, "stakeholder": Stakeholder}
 
@@ -368,3 +369,92 @@ def related_opinions(
         return shared + same_theme + 3 * similarity
 
     return sorted(candidates, key=score, reverse=True)[:limit]
+
+
+# --- Submission ----------------------------------------------------------------------------
+
+
+def near_duplicates(
+    text: str, candidates: QuerySet, *, threshold: float = 0.8, limit: int = 3
+) -> list[Opinion]:
+    """Published or pending remarks whose text is very similar to ``text``.
+
+    On PostgreSQL: trigram similarity (pg_trgm) ≥ ``threshold`` on the normalized text.
+    To avoid scanning every remark, candidates are first narrowed through the bigram index
+    used by search: a near-duplicate shares almost all bigrams, so it contains every bigram
+    of at least one of three small groups picked across the text. On SQLite (the demo
+    database) difflib's ratio is computed against the 500 newest remarks.
+    """
+    from difflib import SequenceMatcher
+
+    from django.db import connection
+
+    from .search import Bigrams
+    from .tagging import normalize
+
+    normalized = normalize(text)
+    pool = candidates.filter(status__in=[Opinion.Status.PUBLISHED, Opinion.Status.PENDING])
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        grams = list(dict.fromkeys(normalized[i : i + 2] for i in range(len(normalized) - 1)))
+        if len(grams) >= 12:
+            groups = [
+                grams[offset::3][:: max(1, len(grams[offset::3]) // 4)][:4] for offset in range(3)
+            ]
+            narrowed = Q()
+            for group in groups:
+                narrowed |= Q(bigrams__contains=group)
+            pool = pool.alias(bigrams=Bigrams("search_text")).filter(narrowed)
+        return list(
+            pool.annotate(similarity=TrigramSimilarity("search_text", normalized))
+            .filter(similarity__gte=threshold)
+            .select_related("theme")
+            .order_by("-similarity", "pk")[:limit]
+        )
+    scored = []
+    for opinion in pool.select_related("theme").order_by("-pk")[:500]:
+        ratio = SequenceMatcher(None, normalized, opinion.search_text).ratio()
+        if ratio >= threshold:
+            opinion.similarity = ratio
+            scored.append(opinion)
+    return sorted(scored, key=lambda o: -o.similarity)[:limit]
+
+
+def rules_and_bands() -> tuple[list[Rule], list[Band]]:
+    """The active suggestion rules and population bands, keyed by (model, pk)."""
+    rules = [
+        Rule(key=(type(rule.tag), rule.tag.pk), pattern=rule.pattern, is_regex=rule.is_regex)
+        for rule in TagRule.objects.active().select_related("municipality_size", "stakeholder")
+        if rule.tag.is_active
+    ]
+    bands = [
+        Band(key=(MunicipalitySize, size.pk), low=size.min_population, high=size.max_population)
+        for size in MunicipalitySize.objects.active()
+    ]
+    return rules, bands
+
+
+@dataclass
+class Suggestion:
+    field: str  # the form field: municipality_sizes or stakeholders
+    tag: MunicipalitySize | Stakeholder
+    reason: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.field}:{self.tag.slug}"
+
+
+def tag_suggestions(text: str, *, chosen: Iterable = ()) -> list[Suggestion]:
+    """Tags the rules suggest for ``text`` that are not among ``chosen`` yet."""
+    rules, bands = rules_and_bands()
+    found = suggest(text, rules, bands)
+    chosen_keys = {(type(tag), tag.pk) for tag in chosen}
+    wanted = {key: reason for key, reason in found.items() if key not in chosen_keys}
+    suggestions = []
+    for model in (MunicipalitySize, Stakeholder):
+        ids = [pk for (kind, pk) in wanted if kind is model]
+        for tag in model.objects.filter(pk__in=ids):
+            suggestions.append(Suggestion(model.opinion_field, tag, wanted[(model, tag.pk)]))
+    return suggestions

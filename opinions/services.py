@@ -9,8 +9,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -27,7 +30,6 @@ from .models import (
     TagSuggestion,
     Theme,
 )
-from .tagging import Band, Rule
 
 # path of a node (names from the section down, joined by " › ") -> (short label, slug)
 ThemeLabels = Mapping[str, tuple[str, str]]
@@ -289,20 +291,6 @@ def move_theme(theme: Theme, offset: int, *, by=None) -> bool:
     return True
 
 
-def rules_and_bands() -> tuple[list[Rule], list[Band]]:
-    """The active suggestion rules and population bands, keyed by (model, pk)."""
-    rules = [
-        Rule(key=(type(rule.tag), rule.tag.pk), pattern=rule.pattern, is_regex=rule.is_regex)
-        for rule in TagRule.objects.active().select_related("municipality_size", "stakeholder")
-        if rule.tag.is_active
-    ]
-    bands = [
-        Band(key=(MunicipalitySize, size.pk), low=size.min_population, high=size.max_population)
-        for size in MunicipalitySize.objects.active()
-    ]
-    return rules, bands
-
-
 @transaction.atomic
 def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None) -> list[Tag]:
     """Add suggested tags the remark lacks, each recorded as a pending TagSuggestion.
@@ -415,3 +403,213 @@ def import_tag_curation(
         "rules": len(rules),
         "opinions": len(assignments),
     }
+
+
+# --- Submission and review ---------------------------------------------------------------
+
+
+class EditConflict(Exception):
+    """The remark changed since the version the edit was made from."""
+
+    def __init__(self, opinion: Opinion, changes: list[tuple[str, str, str]]):
+        self.opinion = opinion
+        self.changes = changes  # (field label, as it was, as it is now)
+        super().__init__(f"opinion {opinion.pk} changed since the edit began")
+
+
+class NotEditable(Exception):
+    """The remark is no longer in a state its author may change (e.g. already published)."""
+
+
+def _display(field: str, value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if field == "theme":
+        theme = Theme.objects.filter(pk=value).first()
+        return theme.display_name if theme else str(value)
+    if field == "meeting":
+        meeting = Meeting.objects.select_related("committee").filter(pk=value).first()
+        return f"{meeting.committee} {meeting}" if meeting else str(value)
+    if field in ("municipality_sizes", "stakeholders"):
+        model = MunicipalitySize if field == "municipality_sizes" else Stakeholder
+        column = model._meta.model_name
+        ids = [row[column] for row in value]
+        return "、".join(model.objects.filter(pk__in=ids).values_list("name", flat=True)) or "—"
+    if field == "status":
+        return str(Opinion.Status(value).label)
+    return str(value)
+
+
+def changes_since(opinion: Opinion, version: int) -> list[tuple[str, str, str]]:
+    """What changed in ``opinion`` after ``version``, field by field, from its history."""
+    records = opinion.history.order_by("history_date", "history_id")
+    base = records.filter(version=version).last()
+    latest = records.last()
+    if base is None or latest is None:
+        return []
+    shown = {
+        "body",
+        "theme",
+        "municipality_sizes",
+        "stakeholders",
+        "meeting",
+        "status",
+        "review_comment",
+    }
+    delta = latest.diff_against(base, included_fields=shown)
+    return [
+        (
+            str(Opinion._meta.get_field(change.field).verbose_name),
+            _display(change.field, change.old),
+            _display(change.field, change.new),
+        )
+        for change in delta.changes
+    ]
+
+
+def _notify(subject: str, template: str, context: dict, recipients: Iterable[str]) -> None:
+    recipients = sorted({address for address in recipients if address})
+    if recipients:
+        send_mail(
+            subject,
+            render_to_string(template, context),
+            None,  # DEFAULT_FROM_EMAIL
+            recipients,
+            fail_silently=False,
+        )
+
+
+def _secretariat_addresses() -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    from . import roles
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=roles.SECRETARIAT, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+
+
+def _after_commit_notify(opinion: Opinion, event: str) -> None:
+    """Mail the author and, for submissions, the 事務局 once the change is committed."""
+    subjects = {
+        "submitted": "【意見ポータル】意見を受け付けました",
+        "resubmitted": "【意見ポータル】意見が修正・再提出されました",
+        "published": "【意見ポータル】意見が公開されました",
+        "returned": "【意見ポータル】意見が差し戻されました",
+        "withdrawn": "【意見ポータル】意見が取り下げられました",
+    }
+
+    def send():
+        context = {"opinion": opinion, "event": event, "base_url": settings.PORTAL_URL}
+        author = [opinion.author.email] if opinion.author_id and opinion.author.email else []
+        _notify(subjects[event], "emails/opinion_event.txt", context, author)
+        if event in ("submitted", "resubmitted", "withdrawn"):
+            _notify(
+                subjects[event], "emails/opinion_event_staff.txt", context, _secretariat_addresses()
+            )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def submit_opinion(
+    *,
+    author,
+    token,
+    body: str,
+    theme: Theme,
+    municipality_sizes: Iterable[MunicipalitySize] = (),
+    stakeholders: Iterable[Stakeholder] = (),
+    meeting: Meeting | None = None,
+) -> tuple[Opinion, bool]:
+    """Create a pending remark, once per form token: a resubmitted POST returns the remark
+    the first one created (``created`` False) instead of making a second one."""
+    existing = Opinion.objects.filter(submission_token=token).first()
+    if existing is not None:
+        return existing, False
+    opinion = Opinion(
+        body=body,
+        theme=theme,
+        meeting=meeting,
+        author=author,
+        status=Opinion.Status.PENDING,
+        submission_token=token,
+    )
+    opinion._history_user = author
+    try:
+        with transaction.atomic():  # a concurrent double submit loses here, cleanly
+            opinion.save()
+    except IntegrityError:
+        return Opinion.objects.get(submission_token=token), False
+    opinion.municipality_sizes.set(municipality_sizes)
+    opinion.stakeholders.set(stakeholders)
+    _after_commit_notify(opinion, "submitted")
+    return opinion, True
+
+
+def _locked(opinion_pk: int, expected_version: int | None) -> Opinion:
+    """The row, locked until the transaction ends; EditConflict if it moved on."""
+    opinion = Opinion.objects.select_for_update().get(pk=opinion_pk)
+    if expected_version is not None and opinion.version != expected_version:
+        raise EditConflict(opinion, changes_since(opinion, expected_version))
+    return opinion
+
+
+@transaction.atomic
+def revise_opinion(
+    opinion_pk: int,
+    *,
+    by,
+    expected_version: int,
+    body: str,
+    theme: Theme,
+    municipality_sizes: Iterable[MunicipalitySize],
+    stakeholders: Iterable[Stakeholder],
+    meeting: Meeting | None,
+) -> Opinion:
+    """The author's edit. A returned remark goes back to 確認待ち (resubmitted)."""
+    opinion = _locked(opinion_pk, expected_version)
+    if not opinion.is_editable_by_author:
+        raise NotEditable(opinion.get_status_display())
+    was_returned = opinion.status == Opinion.Status.RETURNED
+    opinion.body, opinion.theme, opinion.meeting = body, theme, meeting
+    opinion.status = Opinion.Status.PENDING
+    opinion._history_user = by
+    opinion.save()
+    opinion.municipality_sizes.set(municipality_sizes)
+    opinion.stakeholders.set(stakeholders)
+    _after_commit_notify(opinion, "resubmitted" if was_returned else "submitted")
+    return opinion
+
+
+@transaction.atomic
+def withdraw_opinion(opinion_pk: int, *, by) -> Opinion:
+    """Soft delete by the author: the record and its history stay."""
+    opinion = _locked(opinion_pk, None)
+    if not opinion.is_editable_by_author:
+        raise NotEditable(opinion.get_status_display())
+    opinion.status = Opinion.Status.WITHDRAWN
+    opinion._history_user = by
+    opinion.save(update_fields=["status", "updated_at"])
+    _after_commit_notify(opinion, "withdrawn")
+    return opinion
+
+
+@transaction.atomic
+def review_opinion(
+    opinion_pk: int, *, by, expected_version: int, publish: bool, comment: str = ""
+) -> Opinion:
+    """事務局's decision on a pending remark: publish it, or return it with a comment."""
+    opinion = _locked(opinion_pk, expected_version)
+    if opinion.status != Opinion.Status.PENDING:
+        raise NotEditable(opinion.get_status_display())
+    opinion.status = Opinion.Status.PUBLISHED if publish else Opinion.Status.RETURNED
+    opinion.review_comment = comment.strip()
+    opinion.reviewed_by, opinion.reviewed_at = by, timezone.now()
+    opinion._history_user = by
+    opinion.save()
+    _after_commit_notify(opinion, "published" if publish else "returned")
+    return opinion

@@ -1,14 +1,18 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, TemplateView
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import search, selectors
+from . import search, selectors, services
 from .filters import OpinionFilter
+from .forms import ReviewForm, RevisionForm, SubmissionForm
 from .models import Opinion, Theme
 
 
@@ -68,7 +72,7 @@ class OpinionDetailView(DetailView):
     context_object_name = "opinion"
 
     def get_queryset(self):
-        return visible_opinions(self.request).with_list_relations()
+        return Opinion.objects.openable_by(self.request.user).with_list_relations()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -117,3 +121,261 @@ class CrossTabView(TemplateView):
             ],
             **kwargs,
         )
+
+
+# --- Submission, マイページ and review -------------------------------------------------------
+
+
+class MemberRequiredMixin(PermissionRequiredMixin):
+    """Anonymous users go to the login page and come back; others without the permission
+    get the 403 page."""
+
+    permission_required = "opinions.add_opinion"
+
+
+class SubmitView(MemberRequiredMixin, FormView):
+    """入力 → 確認 → 完了. Each step posts the whole form; the confirmation step carries the
+    values in hidden fields, so going back to edit loses nothing."""
+
+    form_class = SubmissionForm
+    template_name = "opinions/submit_form.html"
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        step = request.POST.get("step", "confirm")
+        if step == "edit" or not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form, step="input"))
+        data = form.cleaned_data
+        already = (
+            Opinion.objects.authored_by(request.user).filter(submission_token=data["token"]).first()
+        )
+        if already is not None:  # a double click or a resubmitted POST
+            return redirect("opinions:submit-done", pk=already.pk)
+        duplicates = selectors.near_duplicates(data["body"], Opinion.objects.all())
+        if step == "save" and (not duplicates or data["not_duplicate"]):
+            opinion, _created = services.submit_opinion(
+                author=request.user,
+                token=data["token"],
+                body=data["body"],
+                theme=data["theme"],
+                municipality_sizes=data["municipality_sizes"],
+                stakeholders=data["stakeholders"],
+                meeting=data["meeting"],
+            )
+            return redirect("opinions:submit-done", pk=opinion.pk)
+        form = self._with_accepted_suggestion(form)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                step="confirm",
+                duplicates=duplicates,
+                needs_acknowledgement=step == "save" and bool(duplicates),
+                suggestions=selectors.tag_suggestions(
+                    form.cleaned_data["body"],
+                    chosen=[
+                        *form.cleaned_data["municipality_sizes"],
+                        *form.cleaned_data["stakeholders"],
+                    ],
+                ),
+            )
+        )
+
+    def _with_accepted_suggestion(self, form):
+        """One click on a suggested tag adds it: the form is bound again with the tag."""
+        accepted = self.request.POST.get("accept", "")
+        field, _sep, slug = accepted.partition(":")
+        if field not in ("municipality_sizes", "stakeholders") or not slug:
+            return form
+        model = form.fields[field].queryset.model
+        tag = model.objects.active().filter(slug=slug).first()
+        if tag is None:
+            return form
+        data = self.request.POST.copy()
+        data.setlist(field, [*data.getlist(field), str(tag.pk)])
+        rebound = self.form_class(data)
+        rebound.is_valid()
+        return rebound
+
+
+class SubmitDoneView(LoginRequiredMixin, DetailView):
+    template_name = "opinions/submit_done.html"
+    context_object_name = "opinion"
+
+    def get_queryset(self):
+        return Opinion.objects.authored_by(self.request.user).select_related("theme")
+
+
+class MyPageView(LoginRequiredMixin, ListView):
+    template_name = "opinions/mypage.html"
+    context_object_name = "opinions"
+    paginate_by = settings.OPINIONS_PAGE_SIZE
+
+    def get_queryset(self):
+        return (
+            Opinion.objects.authored_by(self.request.user)
+            .select_related("theme__parent__parent", "reviewed_by")
+            .order_by("-updated_at", "-pk")
+        )
+
+
+class AuthorOnlyMixin(LoginRequiredMixin):
+    """The remark's author, holding ``change_own_opinion``, while it is pending or returned."""
+
+    def get_opinion(self) -> Opinion:
+        opinion = get_object_or_404(Opinion.objects.select_related("theme"), pk=self.kwargs["pk"])
+        user = self.request.user
+        if opinion.author_id != user.pk or not user.has_perm("opinions.change_own_opinion"):
+            raise PermissionDenied(_("この意見を変更できるのは投稿者だけです。"))
+        if not opinion.is_editable_by_author:
+            raise PermissionDenied(
+                _("「%(status)s」の意見は変更できません。")
+                % {"status": opinion.get_status_display()}
+            )
+        return opinion
+
+
+class OpinionEditView(AuthorOnlyMixin, FormView):
+    form_class = RevisionForm
+    template_name = "opinions/edit_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.opinion = self.get_opinion()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = self.opinion
+        kwargs.setdefault("initial", {})["version"] = self.opinion.version
+        return kwargs
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.revise_opinion(
+                self.opinion.pk,
+                by=self.request.user,
+                expected_version=data["version"],
+                body=data["body"],
+                theme=data["theme"],
+                municipality_sizes=data["municipality_sizes"],
+                stakeholders=data["stakeholders"],
+                meeting=data["meeting"],
+            )
+        except services.EditConflict as conflict:
+            form.add_error(
+                None,
+                _(
+                    "編集中に、ほかの人がこの意見を変更しました。変更内容を確認してから、もう一度保存してください。"
+                ),
+            )
+            return self.render_to_response(
+                self.get_context_data(form=self._rebased(form, conflict.opinion), conflict=conflict)
+            )
+        except services.NotEditable as error:
+            raise PermissionDenied(
+                _("「%(status)s」の意見は変更できません。") % {"status": error}
+            ) from None
+        messages.success(self.request, _("意見を保存しました。事務局の確認をお待ちください。"))
+        return redirect("opinions:mypage")
+
+    def _rebased(self, form, current: Opinion):
+        """Keep what the user typed, but on top of the current version."""
+        data = self.request.POST.copy()
+        data["version"] = str(current.version)
+        rebound = self.form_class(data, instance=current)
+        rebound.is_valid()
+        for error in form.non_field_errors():
+            rebound.add_error(None, error)
+        return rebound
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(opinion=self.opinion, **kwargs)
+
+
+class OpinionWithdrawView(AuthorOnlyMixin, TemplateView):
+    template_name = "opinions/withdraw_confirm.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.opinion = self.get_opinion()
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        services.withdraw_opinion(self.opinion.pk, by=request.user)
+        messages.success(request, _("意見を取り下げました。記録は残ります。"))
+        return redirect("opinions:mypage")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(opinion=self.opinion, **kwargs)
+
+
+class ReviewQueueView(PermissionRequiredMixin, ListView):
+    """事務局's queue: pending remarks, oldest first, each with publish / return."""
+
+    permission_required = "opinions.publish_opinion"
+    template_name = "opinions/review_queue.html"
+    context_object_name = "opinions"
+    paginate_by = 20
+
+    def get_queryset(self):
+        return (
+            Opinion.objects.filter(status=Opinion.Status.PENDING)
+            .with_list_relations()
+            .select_related("author")
+            .order_by("updated_at", "pk")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["forms"] = {
+            opinion.pk: ReviewForm(initial={"version": opinion.version}, prefix=f"r{opinion.pk}")
+            for opinion in context["opinions"]
+        }
+        return context
+
+
+class ReviewActionView(PermissionRequiredMixin, View):
+    permission_required = "opinions.publish_opinion"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        opinion = get_object_or_404(Opinion, pk=pk)
+        form = ReviewForm(request.POST, prefix=f"r{pk}")
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, f"{_('意見')} {pk}: {error}")
+            return redirect("opinions:review-queue")
+        data = form.cleaned_data
+        try:
+            services.review_opinion(
+                opinion.pk,
+                by=request.user,
+                expected_version=data["version"],
+                publish=data["action"] == "publish",
+                comment=data["comment"],
+            )
+        except services.EditConflict as conflict:
+            changed = (
+                "、".join(f"{label}: {old} → {new}" for label, old, new in conflict.changes) or "—"
+            )
+            messages.error(
+                request,
+                _(
+                    "意見 %(pk)s は確認中に変更されたため、処理しませんでした（%(changes)s）。内容を確かめてからもう一度操作してください。"
+                )
+                % {"pk": pk, "changes": changed},
+            )
+        except services.NotEditable as error:
+            messages.warning(
+                request,
+                _("意見 %(pk)s は「%(status)s」のため処理しませんでした。")
+                % {"pk": pk, "status": error},
+            )
+        else:
+            done = _("公開しました") if data["action"] == "publish" else _("差し戻しました")
+            messages.success(request, f"{_('意見')} {pk}: {done}")
+        return redirect("opinions:review-queue")

@@ -94,19 +94,33 @@ def test_anonymous_users_see_only_published_remarks():
     assert list(Opinion.objects.visible_to(AnonymousUser())) == [published]
 
 
-def test_members_also_see_their_own_unpublished_remarks():
+def test_members_list_only_published_but_may_open_their_own():
     member, other = UserFactory(), UserFactory()
     published = OpinionFactory()
     own = OpinionFactory(status=Opinion.Status.PENDING, author=member)
     OpinionFactory(status=Opinion.Status.PENDING, author=other)
-    assert set(Opinion.objects.visible_to(member)) == {published, own}
+    assert set(Opinion.objects.visible_to(member)) == {published}
+    assert set(Opinion.objects.openable_by(member)) == {published, own}
+    assert set(Opinion.objects.authored_by(member)) == {own}
 
 
-def test_secretariat_permission_sees_everything():
+def test_secretariat_permission_sees_everything_but_withdrawn():
     staff = UserFactory()
     staff.user_permissions.add(Permission.objects.get(codename="view_unpublished_opinion"))
     OpinionFactory.create_batch(3, status=Opinion.Status.HIDDEN)
-    assert Opinion.objects.visible_to(staff).count() == 3
+    OpinionFactory(status=Opinion.Status.RETURNED)
+    OpinionFactory(status=Opinion.Status.WITHDRAWN)
+    assert Opinion.objects.visible_to(staff).count() == 4
+    assert Opinion.objects.openable_by(staff).count() == 5
+
+
+def test_every_save_increments_the_version():
+    opinion = OpinionFactory()
+    assert opinion.version == 1
+    opinion.status = Opinion.Status.HIDDEN
+    opinion.save(update_fields=["status"])
+    opinion.refresh_from_db()
+    assert opinion.version == 2
 
 
 def test_breadcrumbs_run_from_section_to_node():

@@ -7,17 +7,7 @@ import unicodedata
 
 from django.db import migrations, models
 
-
-class PostgreSQLOnly(migrations.RunSQL):
-    """SQL that only means something on PostgreSQL (the SQLite demo database skips it)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from opinions.migration_ops import PostgreSQLOnly
 
 
 # The distinct two-character substrings of a text, for the GIN index that narrows

@@ -6,7 +6,8 @@ from collections import defaultdict
 from django.core.management.base import BaseCommand
 
 from opinions.models import MunicipalitySize, Opinion, Stakeholder
-from opinions.services import apply_suggestions, rules_and_bands
+from opinions.selectors import rules_and_bands
+from opinions.services import apply_suggestions
 from opinions.tagging import Score, suggest
 
 
