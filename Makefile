@@ -9,13 +9,20 @@ STAMP := $(VENV)/.installed
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/portal
 SEED_DB := $(CURDIR)/.seed-build.sqlite3
 
-.PHONY: install run test lint format fixtures lock clean
+.PHONY: install run test test-browser lint format fixtures lock clean
+
+NODE_STAMP := node_modules/.installed
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	@touch $@
+
+# axe-core, injected into pages by the browser tests (package-lock.json pins it).
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the browser tests' accessibility checks will be skipped"; fi
 
 install: $(STAMP)
 
@@ -27,9 +34,14 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: export DATABASE_URL ?= $(PG_DEFAULT_URL)
-test: install
+test: install $(NODE_STAMP)
 	@DJANGO_DEBUG=1 $(BIN)/python manage.py check_database
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Only the browser journeys (Chromium + axe-core); screenshots land in artifacts/browser/.
+test-browser: export DATABASE_URL ?= $(PG_DEFAULT_URL)
+test-browser: install $(NODE_STAMP)
+	$(BIN)/python -m pytest tests/test_browser.py $(PYTEST_ARGS)
 
 lint: export DJANGO_DEBUG ?= 1
 lint: install
@@ -63,4 +75,4 @@ lock: install
 	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3 $(SEED_DB)
+	rm -rf $(VENV) node_modules artifacts staticfiles .pytest_cache db.sqlite3 $(SEED_DB)
