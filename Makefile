@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/portal
 SEED_DB := $(CURDIR)/.seed-build.sqlite3
 
-.PHONY: install run test test-browser lint format fixtures lock clean
+.PHONY: install run serve test test-browser lint format fixtures lock clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -32,6 +32,15 @@ run: install
 	$(BIN)/python manage.py load_seed
 	@echo "意見ポータル: http://127.0.0.1:8000/"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production mode: gunicorn, hashed and compressed static files, settings from the
+# environment (see .env.example; DJANGO_SECRET_KEY and DATABASE_URL are required).
+serve: install
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn portal.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \
+		--timeout 30 --graceful-timeout 20 --access-logfile - --error-logfile -
 
 test: export DATABASE_URL ?= $(PG_DEFAULT_URL)
 test: install $(NODE_STAMP)

@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -14,6 +16,8 @@ from . import search, selectors, services
 from .filters import OpinionFilter
 from .forms import ReviewForm, RevisionForm, SubmissionForm
 from .models import Opinion, Theme
+
+logger = logging.getLogger(__name__)
 
 
 def visible_opinions(request):
@@ -379,3 +383,19 @@ class ReviewActionView(PermissionRequiredMixin, View):
             done = _("公開しました") if data["action"] == "publish" else _("差し戻しました")
             messages.success(request, f"{_('意見')} {pk}: {done}")
         return redirect("opinions:review-queue")
+
+
+def healthz(request):
+    """For load balancers and monitoring: 200 when the database answers, else 503."""
+    from django.db import connection
+    from django.db.utils import Error as DatabaseError
+    from django.http import JsonResponse
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        logger.warning("healthz: database unavailable: %s", error)
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

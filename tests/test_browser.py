@@ -5,12 +5,14 @@ browser download). Screenshots go to ``artifacts/browser/`` (git-ignored). Run a
 ``.venv/bin/python -m pytest tests/test_browser.py`` (with DATABASE_URL as for make test).
 """
 
+import importlib
 import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 
 from opinions import roles
@@ -63,12 +65,19 @@ def browser():
 
 @pytest.fixture
 def seeded(transactional_db):
+    # Transactional tests flush the database between tests; put back what the data
+    # migrations provide (the three roles) before loading the seed.
+    roles_migration = importlib.import_module("opinions.migrations.0003_roles")
+    roles_migration.create_roles(django_apps, None)
     load_seed_fixture()
 
 
 @pytest.fixture
 def page(browser, live_server, request):
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    # bypass_csp: axe-core is injected as an inline script, which the CSP rightly forbids.
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 1280, "height": 900}, bypass_csp=True
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.base = live_server.url

@@ -19,3 +19,10 @@ def indent(depth):
 def heat(table, count):
     """The heat level (0–5) of a cross-tab cell."""
     return table.level(count)
+
+
+@register.filter
+def minutes(duration):
+    """A timedelta as whole minutes (rounded up)."""
+    seconds = duration.total_seconds() if duration else 0
+    return max(1, -(-int(seconds) // 60))

@@ -1,0 +1,73 @@
+"""HTML and script in a remark are shown as text everywhere it appears."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from opinions import roles
+from opinions.models import Opinion, Theme
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>女性の"参画"&活躍'
+
+
+@pytest.fixture
+def hostile(seed):
+    theme = Theme.objects.get(slug="sdgs")
+    return Opinion.objects.create(body=HOSTILE, theme=theme, status=Opinion.Status.PUBLISHED)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/opinions/?theme=sdgs",
+        "/opinions/?sort=newest",
+        "/opinions/?q=%E5%A5%B3%E6%80%A7",  # 女性: the highlighted snippet
+        "/opinions/?q=%3Cscript%3E",  # searching for the markup itself
+        "/themes/sdgs/",
+        "/themes/dai2ki-theme/",
+    ],
+)
+def test_markup_in_a_remark_is_escaped_on_public_pages(client, hostile, url):
+    html = client.get(url).content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_detail_and_related_escape(client, hostile):
+    html = client.get(hostile.get_absolute_url()).content.decode()
+    assert (
+        "<script>alert" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    )
+    neighbour = Opinion.objects.filter(theme=hostile.theme).exclude(pk=hostile.pk).first()
+    assert "<script>alert" not in client.get(neighbour.get_absolute_url()).content.decode()
+
+
+def test_admin_escapes(client, hostile):
+    from tests.factories import UserFactory
+
+    curator = UserFactory(is_staff=True)
+    curator.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
+    client.force_login(curator)
+    for url in (
+        reverse("admin:opinions_opinion_changelist"),
+        reverse("admin:opinions_opinion_change", args=[hostile.pk]),
+        reverse("admin:opinions_opinion_history", args=[hostile.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html, url
+
+
+def test_review_queue_and_mypage_escape(client, seed):
+    from tests.factories import UserFactory
+
+    member = UserFactory()
+    member.groups.add(Group.objects.get(name=roles.MEMBER))
+    Opinion.objects.create(body=HOSTILE, theme=Theme.objects.get(slug="sdgs"), author=member)
+    client.force_login(member)
+    assert "<script>alert" not in client.get(reverse("opinions:mypage")).content.decode()
+    staff = UserFactory()
+    staff.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    client.force_login(staff)
+    assert "<script>alert" not in client.get(reverse("opinions:review-queue")).content.decode()

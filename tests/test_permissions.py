@@ -1,0 +1,185 @@
+"""The permission matrix: every URL × anonymous / 委員 / another 委員 / 事務局 / 管理者, and
+unpublished remarks never reaching anyone who may not see them."""
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from opinions import roles, services
+from opinions.models import Opinion, Theme
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "member", "other_member", "secretariat", "administrator"]
+SECRET = "非公開にすべき秘密の内容です"
+
+
+@pytest.fixture
+def world(seed):
+    def user(name, group, **extra):
+        account = UserFactory(username=name, **extra)
+        account.groups.add(Group.objects.get(name=group))
+        return account
+
+    users = {
+        "anonymous": None,
+        "member": user("member", roles.MEMBER),
+        "other_member": user("other_member", roles.MEMBER),
+        "secretariat": user("secretariat", roles.SECRETARIAT, is_staff=True),
+        "administrator": user("administrator", roles.ADMINISTRATOR, is_staff=True),
+    }
+    theme = Theme.objects.get(slug="sdgs")
+    remarks = {}
+    for status in ("pending", "returned", "withdrawn", "hidden"):
+        opinion, _ = services.submit_opinion(
+            author=users["member"],
+            token=uuid.uuid4(),
+            body=f"{SECRET}（{status}）",
+            theme=theme,
+        )
+        Opinion.objects.filter(pk=opinion.pk).update(status=status)
+        remarks[status] = Opinion.objects.get(pk=opinion.pk)
+    remarks["published"] = Opinion.objects.get(position=1)
+    return users, remarks
+
+
+def url_table(remarks):
+    """(name, method, url, {role: expected status})."""
+    ok = dict.fromkeys(ROLES, 200)
+    login = "login"  # a redirect to the login page
+    member_only = {
+        "anonymous": login,
+        "member": 200,
+        "other_member": 200,
+        "secretariat": 403,
+        "administrator": 200,
+    }
+    author_only = {
+        "anonymous": login,
+        "member": 200,
+        "other_member": 403,
+        "secretariat": 403,
+        "administrator": 403,
+    }
+    staff_only = {
+        "anonymous": login,
+        "member": 403,
+        "other_member": 403,
+        "secretariat": 200,
+        "administrator": 200,
+    }
+    admin_site = {
+        "anonymous": login,
+        "member": login,
+        "other_member": login,
+        "secretariat": 200,
+        "administrator": 200,
+    }
+    pending, published = remarks["pending"], remarks["published"]
+    return [
+        ("home", "get", "/", dict.fromkeys(ROLES, 302)),
+        ("theme index", "get", reverse("opinions:theme-index"), ok),
+        ("theme", "get", reverse("opinions:theme-detail", args=["sdgs"]), ok),
+        ("cross-tab", "get", reverse("opinions:crosstab"), ok),
+        ("list", "get", reverse("opinions:opinion-list"), ok),
+        ("published detail", "get", published.get_absolute_url(), ok),
+        ("pending detail", "get", pending.get_absolute_url(),
+         {"anonymous": 404, "member": 200, "other_member": 404, "secretariat": 200, "administrator": 200}),
+        ("hidden detail", "get", remarks["hidden"].get_absolute_url(),
+         {"anonymous": 404, "member": 200, "other_member": 404, "secretariat": 200, "administrator": 200}),
+        ("submit", "get", reverse("opinions:submit"), member_only),
+        ("submit done", "get", reverse("opinions:submit-done", args=[pending.pk]),
+         {"anonymous": login, "member": 200, "other_member": 404, "secretariat": 404, "administrator": 404}),
+        ("mypage", "get", reverse("opinions:mypage"),
+         {"anonymous": login, "member": 200, "other_member": 200, "secretariat": 200, "administrator": 200}),
+        ("edit", "get", reverse("opinions:opinion-edit", args=[pending.pk]), author_only),
+        ("edit published", "get", reverse("opinions:opinion-edit", args=[published.pk]),
+         {"anonymous": login, "member": 403, "other_member": 403, "secretariat": 403, "administrator": 403}),
+        ("withdraw", "get", reverse("opinions:opinion-withdraw", args=[pending.pk]), author_only),
+        ("review queue", "get", reverse("opinions:review-queue"), staff_only),
+        ("review action", "post", reverse("opinions:review-action", args=[pending.pk]),
+         {"anonymous": login, "member": 403, "other_member": 403, "secretariat": 302, "administrator": 302}),
+        ("admin", "get", reverse("admin:index"), admin_site),
+        ("admin remarks", "get", reverse("admin:opinions_opinion_changelist"), admin_site),
+        ("admin add tag", "get", reverse("admin:opinions_stakeholder_add"),
+         {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 200}),
+        ("admin delete remark", "get", reverse("admin:opinions_opinion_delete", args=[published.pk]),
+         {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 403}),
+        ("login", "get", reverse("login"), ok),
+        ("password change", "get", reverse("password_change"),
+         {"anonymous": login, "member": 200, "other_member": 200, "secretariat": 200, "administrator": 200}),
+        ("healthz", "get", "/healthz", ok),
+    ]  # fmt: skip
+
+
+def test_permission_matrix(client, world):
+    users, remarks = world
+    failures = []
+    for name, method, url, expected_by_role in url_table(remarks):
+        for role in ROLES:
+            client.logout()
+            if users[role]:
+                client.force_login(users[role])
+            response = getattr(client, method)(url)
+            expected = expected_by_role[role]
+            if expected == "login":
+                got_login = response.status_code == 302 and "login" in response.url
+                if not got_login:
+                    failures.append(
+                        f"{name} as {role}: {response.status_code}, expected login redirect"
+                    )
+            elif response.status_code != expected:
+                failures.append(f"{name} as {role}: {response.status_code}, expected {expected}")
+    assert failures == []
+
+
+PUBLIC_PAGES = [
+    "/opinions/",
+    "/opinions/?q=%E7%A7%98%E5%AF%86",  # 秘密
+    "/opinions/?theme=sdgs",
+    "/themes/",
+    "/themes/sdgs/",
+    "/themes/dai2ki-theme/",
+    "/crosstab/",
+    "/crosstab/?axis=size",
+]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "other_member"])
+def test_unpublished_remarks_appear_nowhere_for_those_who_may_not_see_them(client, world, role):
+    users, _remarks = world
+    if users[role]:
+        client.force_login(users[role])
+    for url in PUBLIC_PAGES:
+        response = client.get(url)
+        html = response.content.decode()
+        assert (
+            "（pending）" not in html and "（hidden）" not in html and "（returned）" not in html
+        ), url
+        assert "（withdrawn）" not in html, url
+        if "paginator" in (response.context or {}):
+            visible = response.context["paginator"].count
+            assert (
+                visible
+                == Opinion.objects.published()
+                .filter(pk__in=response.context["filter"].qs.values("pk"))
+                .count()
+            )
+    # Counts: SDGs has 3 published remarks; the 4 unpublished ones are not counted anywhere.
+    assert client.get("/themes/sdgs/").context["summary"].node.count == 3
+    facets = client.get("/opinions/").context["facets"]
+    assert next(o for o in facets.theme if o.value == "sdgs").count == 3
+    index = {n.theme.slug: n.count for n in client.get("/themes/").context["nodes"]}
+    assert index["sdgs"] == 3 and index["dai2ki-theme"] == 22
+
+
+def test_secretariat_lists_unpublished_but_never_withdrawn(client, world):
+    users, _remarks = world
+    client.force_login(users["secretariat"])
+    html = client.get("/opinions/?theme=sdgs").content.decode()
+    assert "（pending）" in html and "（hidden）" in html and "（returned）" in html
+    assert "（withdrawn）" not in html
+    assert client.get("/themes/sdgs/").context["summary"].node.count == 6

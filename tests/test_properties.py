@@ -1,0 +1,183 @@
+"""Property-based tests (hypothesis): arbitrary input never makes a page, a form or the
+importer crash, and valid documents survive a render → parse round trip."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opinions import roles
+from opinions.importers import (
+    ParsedDocument,
+    ParsedNode,
+    ParsedOpinion,
+    SummaryParseError,
+    parse_summary,
+    render_summary,
+)
+from opinions.models import Opinion, Theme
+from tests.factories import OpinionFactory, UserFactory
+
+WEB = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,  # the same examples every run, so CI is deterministic
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+PAGES = ["/opinions/", "/themes/", "/themes/sdgs/", "/crosstab/", "/opinions/1/", "/"]
+KNOWN_PARAMS = ["q", "theme", "size", "stakeholder", "document", "meeting", "sort", "page", "axis"]
+any_text = st.text(max_size=300)
+param_names = st.one_of(st.sampled_from(KNOWN_PARAMS), st.text(min_size=1, max_size=20))
+params = st.dictionaries(
+    param_names, st.one_of(any_text, st.lists(any_text, max_size=3)), max_size=6
+)
+
+
+def no_server_error(response, what):
+    assert response.status_code < 500, f"{what}: {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PAGES)
+def test_any_get_parameters_never_give_a_500(path, seed):
+    client = Client()
+
+    @WEB
+    @given(query=params)
+    def check(query):
+        no_server_error(client.get(path, query), f"GET {path} {query!r}")
+
+    check()
+
+
+@pytest.fixture
+def member_client(db):
+    member = UserFactory()
+    member.groups.add(Group.objects.get(name=roles.MEMBER))
+    client = Client()
+    client.force_login(member)
+    return client, member
+
+
+FORM_FIELDS = ["body", "theme", "municipality_sizes", "stakeholders", "meeting", "token", "step", "accept", "version", "not_duplicate"]  # fmt: skip
+form_data = st.dictionaries(
+    st.one_of(st.sampled_from(FORM_FIELDS), st.text(min_size=1, max_size=15)),
+    st.one_of(any_text, st.lists(any_text, max_size=3), st.integers().map(str)),
+    max_size=8,
+)
+
+
+@pytest.mark.django_db
+def test_any_post_to_the_submission_form_gives_form_errors_not_a_500(seed, member_client):
+    client, _ = member_client
+
+    @WEB
+    @given(data=form_data)
+    def check(data):
+        no_server_error(client.post("/submit/", data), f"POST /submit/ {data!r}")
+
+    check()
+
+
+@pytest.mark.django_db
+def test_any_post_to_the_edit_and_review_forms_never_gives_a_500(seed, member_client):
+    client, member = member_client
+    own = OpinionFactory(
+        author=member, status=Opinion.Status.PENDING, theme=Theme.objects.get(slug="sdgs")
+    )
+    staff = UserFactory()
+    staff.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    reviewer = Client()
+    reviewer.force_login(staff)
+
+    @WEB
+    @given(data=form_data)
+    def check(data):
+        no_server_error(client.post(f"/opinions/{own.pk}/edit/", data), f"edit {data!r}")
+        review = {
+            f"r{own.pk}-{k}" if k in ("action", "version", "comment") else k: v
+            for k, v in data.items()
+        }
+        no_server_error(reviewer.post(f"/review/{own.pk}/", review), f"review {data!r}")
+
+    check()
+
+
+@pytest.mark.django_db
+def test_any_post_to_login_never_gives_a_500(client):
+    @WEB
+    @given(data=st.dictionaries(st.sampled_from(["username", "password", "next"]), any_text))
+    def check(data):
+        no_server_error(client.post("/accounts/login/", data), f"login {data!r}")
+
+    check()
+
+
+# --- The importer -------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(max_size=2000))
+def test_importer_on_arbitrary_text_gives_a_tree_or_a_clear_error(text):
+    try:
+        document = parse_summary(text)
+    except SummaryParseError as error:
+        assert error.line >= 1 and error.message
+    else:
+        assert document.title and document.sections
+
+
+markerish = st.sampled_from(list("【】○〇◯＜＞<>〈〉・･"))
+importer_lines = st.lists(
+    st.one_of(
+        st.builds(lambda m, t: m + t, markerish, st.text(max_size=30)),
+        st.text(max_size=40),
+        st.just("参考資料１"),
+        st.just(""),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(importer_lines, st.sampled_from(["\n", "\r\n", "\r"]))
+def test_importer_on_marker_soup_never_crashes(lines, newline):
+    try:
+        parse_summary(newline.join(lines))
+    except SummaryParseError as error:
+        assert error.line >= 1
+
+
+# Text that a summary document can hold: Japanese, ASCII letters and digits, inner spaces.
+word = st.text(alphabet=st.sampled_from(list("地方創生人材育成女性若者高校自治体産業連携課題ＫＰＩabcXYZ0123、。（）「」 ")), min_size=1, max_size=30).map(str.strip).filter(bool)  # fmt: skip
+
+
+@st.composite
+def documents(draw):
+    def heading(prefix, index):
+        return f"{draw(word)}{prefix}{index}"  # sibling names stay unique
+
+    def opinions():
+        return [ParsedOpinion(draw(word) + "。") for _ in range(draw(st.integers(0, 3)))]
+
+    sections = []
+    for s in range(draw(st.integers(1, 3))):
+        themes = []
+        for t in range(draw(st.integers(0, 3))):
+            subthemes = [
+                ParsedNode(3, heading("小", u), opinions=opinions())
+                for u in range(draw(st.integers(0, 2)))
+            ]
+            themes.append(ParsedNode(2, heading("題", t), children=subthemes, opinions=opinions()))
+        sections.append(ParsedNode(1, heading("章", s), children=themes))
+    return ParsedDocument(
+        title="第" + draw(word) + "回における主なご意見", label="参考資料２", sections=sections
+    )
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(documents())
+def test_generated_valid_documents_round_trip_exactly(document):
+    assert parse_summary(render_summary(document)) == document
