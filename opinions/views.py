@@ -225,6 +225,12 @@ class MyPageView(LoginRequiredMixin, ListView):
 class AuthorOnlyMixin(LoginRequiredMixin):
     """The remark's author, holding ``change_own_opinion``, while it is pending or returned."""
 
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.opinion = self.get_opinion()
+        return super().dispatch(request, *args, **kwargs)
+
     def get_opinion(self) -> Opinion:
         opinion = get_object_or_404(Opinion.objects.select_related("theme"), pk=self.kwargs["pk"])
         user = self.request.user
@@ -241,12 +247,6 @@ class AuthorOnlyMixin(LoginRequiredMixin):
 class OpinionEditView(AuthorOnlyMixin, FormView):
     form_class = RevisionForm
     template_name = "opinions/edit_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        self.opinion = self.get_opinion()
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -300,12 +300,6 @@ class OpinionEditView(AuthorOnlyMixin, FormView):
 
 class OpinionWithdrawView(AuthorOnlyMixin, TemplateView):
     template_name = "opinions/withdraw_confirm.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        self.opinion = self.get_opinion()
-        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         services.withdraw_opinion(self.opinion.pk, by=request.user)
