@@ -8,8 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/portal
 SEED_DB := $(CURDIR)/.seed-build.sqlite3
+# Every language's catalogue (locale/<lang>/LC_MESSAGES/django.po), compiled to the .mo Django
+# reads. The .mo files are not committed: Babel compiles them here, so no GNU gettext is needed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install run test lint format fixtures lock clean
+.PHONY: install messages run test lint format fixtures lock clean
+# A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
+.DELETE_ON_ERROR:
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +22,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	@touch $@
 
-install: $(STAMP)
+install: $(STAMP) messages
+
+messages: $(MO_FILES)
+
+# Babel skips (without failing) a catalogue whose header is marked fuzzy: make that an error.
+%.mo: %.po | $(STAMP)
+	@rm -f $@
+	$(BIN)/pybabel --quiet compile --input-file $< --output-file $@
+	@test -s $@ || { echo "$<: not compiled (remove the '#, fuzzy' flag from its header)" >&2; exit 1; }
 
 run: export DJANGO_DEBUG ?= 1
 run: install
@@ -63,4 +76,4 @@ lock: install
 	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3 $(SEED_DB)
+	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3 $(SEED_DB) $(MO_FILES)
