@@ -8,8 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/portal
 SEED_DB := $(CURDIR)/.seed-build.sqlite3
+# Every language's catalogue (locale/<lang>/LC_MESSAGES/django.po), compiled to the .mo Django
+# reads. The .mo files are not committed: Babel compiles them here, so no GNU gettext is needed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install run serve test test-browser lint format fixtures lock clean
+.PHONY: install messages run serve test test-browser lint format fixtures lock clean
+# A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
+.DELETE_ON_ERROR:
 
 NODE_STAMP := node_modules/.installed
 
@@ -24,7 +29,15 @@ $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: the browser tests' accessibility checks will be skipped"; fi
 
-install: $(STAMP)
+install: $(STAMP) messages
+
+messages: $(MO_FILES)
+
+# Babel skips (without failing) a catalogue whose header is marked fuzzy: make that an error.
+%.mo: %.po | $(STAMP)
+	@rm -f $@
+	$(BIN)/pybabel --quiet compile --input-file $< --output-file $@
+	@test -s $@ || { echo "$<: not compiled (remove the '#, fuzzy' flag from its header)" >&2; exit 1; }
 
 run: export DJANGO_DEBUG ?= 1
 run: install
@@ -84,4 +97,4 @@ lock: install
 	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
 
 clean:
-	rm -rf $(VENV) node_modules artifacts staticfiles .pytest_cache db.sqlite3 $(SEED_DB)
+	rm -rf $(VENV) node_modules artifacts staticfiles .pytest_cache db.sqlite3 $(SEED_DB) $(MO_FILES)

@@ -6,7 +6,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -205,7 +205,11 @@ class VocabularyAdmin(SimpleHistoryAdmin):
             )
             self.message_user(
                 request,
-                _("%(count)s 個のタグを「%(keep)s」に統合しました（意見 %(moved)s 件を移動）。")
+                ngettext(
+                    "%(count)s 個のタグを「%(keep)s」に統合しました（意見 %(moved)s 件を移動）。",
+                    "%(count)s 個のタグを「%(keep)s」に統合しました（意見 %(moved)s 件を移動）。",
+                    len(records),
+                )
                 % {
                     "count": len(records),
                     "keep": keep.name,
@@ -327,7 +331,11 @@ class OpinionAdmin(SimpleHistoryAdmin):
             changed = service(queryset, tag, by=request.user)
             self.message_user(
                 request,
-                _("「%(tag)s」：%(count)s 件の意見を更新しました。")
+                ngettext(
+                    "「%(tag)s」：%(count)s 件の意見を更新しました。",
+                    "「%(tag)s」：%(count)s 件の意見を更新しました。",
+                    changed,
+                )
                 % {"tag": tag.name, "count": changed},
             )
             return None
@@ -344,12 +352,26 @@ class OpinionAdmin(SimpleHistoryAdmin):
     @admin.action(description=gettext_lazy("選択した意見を公開"), permissions=["publish"])
     def publish(self, request, queryset):
         count = services.set_status(queryset, Opinion.Status.PUBLISHED, by=request.user)
-        self.message_user(request, _("%(count)s 件の意見を公開しました。") % {"count": count})
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s 件の意見を公開しました。", "%(count)s 件の意見を公開しました。", count
+            )
+            % {"count": count},
+        )
 
     @admin.action(description=gettext_lazy("選択した意見を非公開"), permissions=["publish"])
     def hide(self, request, queryset):
         count = services.set_status(queryset, Opinion.Status.HIDDEN, by=request.user)
-        self.message_user(request, _("%(count)s 件の意見を非公開にしました。") % {"count": count})
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s 件の意見を非公開にしました。",
+                "%(count)s 件の意見を非公開にしました。",
+                count,
+            )
+            % {"count": count},
+        )
 
     def has_publish_permission(self, request):
         return request.user.has_perm("opinions.publish_opinion")

@@ -6,6 +6,7 @@ Unknown values are dropped and reported (``notices``) rather than emptying the l
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from . import search
@@ -221,31 +222,33 @@ class OpinionFilter(django_filters.FilterSet):
 
     @property
     def notices(self) -> list[str]:
-        """What was ignored or changed in the request, in Japanese."""
-        from django.utils.translation import gettext as _t
-
+        """What was ignored or changed in the request, in the user's language."""
         notices = []
         if self.is_bound:
             self.is_valid()
             for name in self.errors:
                 notices.append(
-                    _t("%(field)sの指定は無効なため無視しました。")
+                    gettext("%(field)sの指定は無効なため無視しました。")
                     % {"field": self.form[name].label}
                 )
             for name in ("size", "stakeholder"):
                 unknown = getattr(self.form.fields[name], "unknown", [])
                 if unknown:
                     notices.append(
-                        _t("%(field)sの「%(values)s」は見つからないため無視しました。")
+                        gettext("%(field)sの「%(values)s」は見つからないため無視しました。")
                         % {
                             "field": self.form[name].label,
-                            "values": "、".join(v[:30] for v in unknown[:5]),
+                            "values": pgettext("list separator", "、").join(
+                                v[:30] for v in unknown[:5]
+                            ),
                         }
                     )
         query = self.search_query
         if query.truncated:
             notices.append(
-                _t("検索語が長すぎるため、先頭 %(chars)s 文字・%(terms)s 語までで検索しました。")
+                gettext(
+                    "検索語が長すぎるため、先頭 %(chars)s 文字・%(terms)s 語までで検索しました。"
+                )
                 % {"chars": search.MAX_QUERY_LENGTH, "terms": search.MAX_TERMS}
             )
         return notices

@@ -36,8 +36,6 @@ class OpinionForm(forms.ModelForm):
         }
         labels = {"body": _("意見の本文")}
         help_texts = {
-            "body": _("%(min)s〜%(max)s 文字で入力してください。")
-            % {"min": BODY_MIN_LENGTH, "max": BODY_MAX_LENGTH},
             "municipality_sizes": _(
                 "特定の規模の自治体についての意見なら選んでください（複数可）。"
             ),
@@ -47,6 +45,11 @@ class OpinionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Interpolated here, per request: at import time it would be frozen in one language.
+        self.fields["body"].help_text = _("%(min)s〜%(max)s 文字で入力してください。") % {
+            "min": BODY_MIN_LENGTH,
+            "max": BODY_MAX_LENGTH,
+        }
         # Only active tags are offered; an inactive one already on the remark stays.
         self.fields["municipality_sizes"].queryset = MunicipalitySize.objects.offered_for(
             self.instance

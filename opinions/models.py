@@ -14,9 +14,13 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from .tagging import normalize
+
+# Japanese names a model the same in the singular and the plural; verbose_name_plural has the
+# context "plural" so that English can tell them apart.
 
 
 class Committee(models.Model):
@@ -27,7 +31,7 @@ class Committee(models.Model):
 
     class Meta:
         verbose_name = _("会議体")
-        verbose_name_plural = _("会議体")
+        verbose_name_plural = pgettext_lazy("plural", "会議体")
         ordering = ["name"]
 
     def __str__(self):
@@ -45,7 +49,7 @@ class Meeting(models.Model):
 
     class Meta:
         verbose_name = _("会議")
-        verbose_name_plural = _("会議")
+        verbose_name_plural = pgettext_lazy("plural", "会議")
         ordering = ["committee", "number"]
         constraints = [
             models.UniqueConstraint(
@@ -75,7 +79,7 @@ class SourceDocument(models.Model):
 
     class Meta:
         verbose_name = _("資料")
-        verbose_name_plural = _("資料")
+        verbose_name_plural = pgettext_lazy("plural", "資料")
         ordering = ["committee", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -135,7 +139,7 @@ class Theme(models.Model):
 
     class Meta:
         verbose_name = _("テーマ")
-        verbose_name_plural = _("テーマ")
+        verbose_name_plural = pgettext_lazy("plural", "テーマ")
         ordering = ["level", "position"]
         constraints = [
             models.UniqueConstraint(
@@ -233,7 +237,7 @@ class MunicipalitySize(Vocabulary):
 
     class Meta(Vocabulary.Meta):
         verbose_name = _("自治体規模")
-        verbose_name_plural = _("自治体規模")
+        verbose_name_plural = pgettext_lazy("plural", "自治体規模")
         constraints = [
             models.CheckConstraint(
                 condition=Q(min_population__isnull=True)
@@ -261,7 +265,7 @@ class Stakeholder(Vocabulary):
 
     class Meta(Vocabulary.Meta):
         verbose_name = _("関係者")
-        verbose_name_plural = _("関係者")
+        verbose_name_plural = pgettext_lazy("plural", "関係者")
 
     def get_absolute_url(self):
         return f"{reverse('opinions:opinion-list')}?stakeholder={self.slug}"
@@ -416,7 +420,7 @@ class Opinion(models.Model):
 
     class Meta:
         verbose_name = _("意見")
-        verbose_name_plural = _("意見")
+        verbose_name_plural = pgettext_lazy("plural", "意見")
         ordering = [
             F("source_document").asc(nulls_last=True),
             F("position").asc(nulls_last=True),
@@ -520,7 +524,7 @@ class TagRule(models.Model):
 
     class Meta:
         verbose_name = _("タグ提案ルール")
-        verbose_name_plural = _("タグ提案ルール")
+        verbose_name_plural = pgettext_lazy("plural", "タグ提案ルール")
         ordering = ["municipality_size__position", "stakeholder__position", "pk"]
         constraints = [
             models.CheckConstraint(condition=_one_tag_only(), name="tagrule_exactly_one_tag"),
@@ -593,7 +597,7 @@ class TagSuggestion(models.Model):
 
     class Meta:
         verbose_name = _("タグの提案")
-        verbose_name_plural = _("タグの提案")
+        verbose_name_plural = pgettext_lazy("plural", "タグの提案")
         ordering = ["status", "-created_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=_one_tag_only(), name="tagsuggestion_exactly_one_tag"),
@@ -643,7 +647,7 @@ class TagMerge(models.Model):
 
     class Meta:
         verbose_name = _("タグの統合記録")
-        verbose_name_plural = _("タグの統合記録")
+        verbose_name_plural = pgettext_lazy("plural", "タグの統合記録")
         ordering = ["-merged_at", "-pk"]
 
     def __str__(self):
@@ -664,7 +668,7 @@ class SynonymGroup(models.Model):
 
     class Meta:
         verbose_name = _("同義語グループ")
-        verbose_name_plural = _("同義語グループ")
+        verbose_name_plural = pgettext_lazy("plural", "同義語グループ")
         ordering = ["pk"]
 
     def __str__(self):

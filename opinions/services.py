@@ -14,8 +14,10 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from .importers import ParsedDocument, ParsedNode
 from .models import (
@@ -434,7 +436,8 @@ def _display(field: str, value) -> str:
         model = MunicipalitySize if field == "municipality_sizes" else Stakeholder
         column = model._meta.model_name
         ids = [row[column] for row in value]
-        return "、".join(model.objects.filter(pk__in=ids).values_list("name", flat=True)) or "—"
+        names = model.objects.filter(pk__in=ids).values_list("name", flat=True)
+        return pgettext("list separator", "、").join(names) or "—"
     if field == "status":
         return str(Opinion.Status(value).label)
     return str(value)
@@ -467,16 +470,19 @@ def changes_since(opinion: Opinion, version: int) -> list[tuple[str, str, str]]:
     ]
 
 
-def _notify(subject: str, template: str, context: dict, recipients: Iterable[str]) -> None:
+def _notify(
+    subject: str, template: str, context: dict, recipients: Iterable[str], *, language: str
+) -> None:
     recipients = sorted({address for address in recipients if address})
     if recipients:
-        send_mail(
-            subject,
-            render_to_string(template, context),
-            None,  # DEFAULT_FROM_EMAIL
-            recipients,
-            fail_silently=False,
-        )
+        with translation.override(language):
+            send_mail(
+                str(subject),
+                render_to_string(template, context),
+                None,  # DEFAULT_FROM_EMAIL
+                recipients,
+                fail_silently=False,
+            )
 
 
 def _secretariat_addresses() -> list[str]:
@@ -492,23 +498,43 @@ def _secretariat_addresses() -> list[str]:
     )
 
 
+_SUBJECTS = {
+    "submitted": _("【意見ポータル】意見を受け付けました"),
+    "resubmitted": _("【意見ポータル】意見が修正・再提出されました"),
+    "published": _("【意見ポータル】意見が公開されました"),
+    "returned": _("【意見ポータル】意見が差し戻されました"),
+    "withdrawn": _("【意見ポータル】意見が取り下げられました"),
+}
+# What the author did themselves; the rest (published, returned) is 事務局's doing.
+_AUTHOR_EVENTS = ("submitted", "resubmitted", "withdrawn")
+
+
 def _after_commit_notify(opinion: Opinion, event: str) -> None:
-    """Mail the author and, for submissions, the 事務局 once the change is committed."""
-    subjects = {
-        "submitted": "【意見ポータル】意見を受け付けました",
-        "resubmitted": "【意見ポータル】意見が修正・再提出されました",
-        "published": "【意見ポータル】意見が公開されました",
-        "returned": "【意見ポータル】意見が差し戻されました",
-        "withdrawn": "【意見ポータル】意見が取り下げられました",
-    }
+    """Mail the author and, for submissions, the 事務局 once the change is committed.
+
+    Nobody's preferred language is stored, so a mail is in the language the author is using
+    when it is their own action, and otherwise in the portal's default (Japanese).
+    """
+    acting_language = translation.get_language() or settings.LANGUAGE_CODE
+    author_language = acting_language if event in _AUTHOR_EVENTS else settings.LANGUAGE_CODE
 
     def send():
         context = {"opinion": opinion, "event": event, "base_url": settings.PORTAL_URL}
         author = [opinion.author.email] if opinion.author_id and opinion.author.email else []
-        _notify(subjects[event], "emails/opinion_event.txt", context, author)
-        if event in ("submitted", "resubmitted", "withdrawn"):
+        _notify(
+            _SUBJECTS[event],
+            "emails/opinion_event.txt",
+            context,
+            author,
+            language=author_language,
+        )
+        if event in _AUTHOR_EVENTS:
             _notify(
-                subjects[event], "emails/opinion_event_staff.txt", context, _secretariat_addresses()
+                _SUBJECTS[event],
+                "emails/opinion_event_staff.txt",
+                context,
+                _secretariat_addresses(),
+                language=settings.LANGUAGE_CODE,
             )
 
     transaction.on_commit(send)

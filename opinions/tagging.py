@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
+
 
 def normalize(text: str) -> str:
     """Width- and case-fold: full-width letters and digits become ASCII, letters lower case."""
@@ -22,17 +24,20 @@ def normalize(text: str) -> str:
 def compile_rule(pattern: str, *, is_regex: bool) -> re.Pattern[str]:
     """A rule's pattern as a regular expression over normalized text.
 
-    Raises ``ValueError`` with a Japanese message for an invalid regular expression.
+    Raises ``ValueError`` with a message for the curator (in the active language) for an
+    invalid regular expression.
     """
     if not pattern.strip():
-        raise ValueError("パターンが空です。")
+        raise ValueError(_("パターンが空です。"))
     if not is_regex:
         return re.compile(re.escape(normalize(pattern)))
     try:
         # Normalize the pattern the same way as the text: ５ in a rule matches 5 in a remark.
         return re.compile(normalize(pattern))
     except re.error as error:
-        raise ValueError(f"正規表現として正しくありません（{error}）。") from error
+        raise ValueError(
+            _("正規表現として正しくありません（%(error)s）。") % {"error": error}
+        ) from error
 
 
 # --- Population phrases ---------------------------------------------------------------
@@ -141,7 +146,7 @@ def bands_for_population(text: str, bands: Iterable[Band]) -> dict[object, str]:
     for mention in recognize_population(text):
         for band in bands:
             if band.contains(mention.population):
-                found.setdefault(band.key, f"人口表現「{mention.phrase}」")
+                found.setdefault(band.key, _("人口表現「%(phrase)s」") % {"phrase": mention.phrase})
     return found
 
 
@@ -164,7 +169,7 @@ def suggest(text: str, rules: Sequence[Rule], bands: Sequence[Band] = ()) -> dic
             continue
         match = compile_rule(rule.pattern, is_regex=rule.is_regex).search(normalized)
         if match:
-            found[rule.key] = f"「{match.group(0)}」"
+            found[rule.key] = _("「%(keyword)s」") % {"keyword": match.group(0)}
     for key, reason in bands_for_population(text, bands).items():
         found.setdefault(key, reason)
     return found

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
@@ -57,10 +58,12 @@ class OpinionListView(FilterView):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
         query = self.filterset.search_query
+        chips = self.filterset.chips()
         context.update(
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
             facets=selectors.list_facets(self.filterset),
-            chips=self.filterset.chips(),
+            chips=chips,
+            chip_values=[value for _facet, value, _url in chips],
             query=query,
             snippets={
                 opinion.pk: search.highlight(opinion.body, query, width=160 if query else 200)
@@ -119,6 +122,7 @@ class CrossTabView(TemplateView):
         return super().get_context_data(
             table=selectors.crosstab(visible_opinions(self.request), axis),
             axis=axis,
+            axis_label=selectors.TAG_AXES[axis]._meta.verbose_name,
             axes=[
                 (name, model._meta.verbose_name, f"?{urlencode({'axis': name})}")
                 for name, model in selectors.TAG_AXES.items()
@@ -342,10 +346,11 @@ class ReviewActionView(PermissionRequiredMixin, View):
     def post(self, request, pk):
         opinion = get_object_or_404(Opinion, pk=pk)
         form = ReviewForm(request.POST, prefix=f"r{pk}")
+        remark = _("意見 %(pk)s") % {"pk": pk}
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
-                    messages.error(request, f"{_('意見')} {pk}: {error}")
+                    messages.error(request, f"{remark}: {error}")
             return redirect("opinions:review-queue")
         data = form.cleaned_data
         try:
@@ -358,7 +363,10 @@ class ReviewActionView(PermissionRequiredMixin, View):
             )
         except services.EditConflict as conflict:
             changed = (
-                "、".join(f"{label}: {old} → {new}" for label, old, new in conflict.changes) or "—"
+                pgettext("list separator", "、").join(
+                    f"{label}: {old} → {new}" for label, old, new in conflict.changes
+                )
+                or "—"
             )
             messages.error(
                 request,
@@ -375,7 +383,7 @@ class ReviewActionView(PermissionRequiredMixin, View):
             )
         else:
             done = _("公開しました") if data["action"] == "publish" else _("差し戻しました")
-            messages.success(request, f"{_('意見')} {pk}: {done}")
+            messages.success(request, f"{remark}: {done}")
         return redirect("opinions:review-queue")
 
 
