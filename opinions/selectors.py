@@ -111,6 +111,11 @@ def _tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
     )
 
 
+def tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
+    """Remarks of ``opinions`` per tag of the many-to-many ``field_name`` (one query)."""
+    return _tag_counts(opinions, field_name)
+
+
 def _count_subquery(opinions: QuerySet) -> Subquery:
     # COUNT(*) of a correlated subquery; Func is not an aggregate, so no GROUP BY is added.
     return Subquery(opinions.annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])

@@ -1,8 +1,15 @@
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import api, views
 
 app_name = "opinions"
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("opinions", api.OpinionViewSet, basename="api-opinion")
+router.register("themes", api.ThemeViewSet, basename="api-theme")
 
 urlpatterns = [
     path("opinions/", views.OpinionListView.as_view(), name="opinion-list"),
@@ -30,4 +37,17 @@ urlpatterns = [
         views.SummaryExportView.as_view(file_format="txt"),
         name="summary-text",
     ),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="opinions:api-schema"),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="opinions:api-schema"),
+        name="api-redoc",
+    ),
+    path("api/tags/", api.TagsView.as_view(), name="api-tags"),
+    path("api/", include(router.urls)),
 ]
