@@ -300,8 +300,14 @@ class DocumentReadError(ValueError):
 
 
 # A blank that justified or letter-spaced PDF text leaves between two characters of
-# Japanese script: never meaningful, since Japanese puts no spaces between words.
-_JAPANESE = r"\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# Japanese script is never meaningful: Japanese puts no spaces between words.
+# Kana, kanji, full-width forms, and the symbols set in full width in Japanese text
+# (「」、。…※→①○■㈱ …).
+_JAPANESE = (
+    r"\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2460-\u24ff\u25a0-\u25ff"
+    r"\u3000-\u30ff\u3190-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
+    r"\uff00-\uffef"
+)
 _SPACE_IN_JAPANESE = re.compile(rf"(?<=[{_JAPANESE}])[ \u00a0]+(?=[{_JAPANESE}])")
 # Kangxi radicals (U+2F00–U+2FDF) and CJK radical supplements (U+2E80–U+2EFF): many
 # Japanese PDFs map common kanji (日, 月, 人 …) to these look-alike code points.
