@@ -21,14 +21,11 @@ import io
 import os
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from docx import Document
-from docx.opc.exceptions import PackageNotFoundError
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 # Characters a PDF extraction leaves around lines: ASCII blanks, the ideographic
 # space (U+3000) and the no-break space.
@@ -334,7 +331,9 @@ def text_from_docx(data: bytes) -> str:
     """The paragraphs of a Word file, one per line (tables and text boxes are ignored)."""
     try:
         document = Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
+    except Exception as error:
+        # A damaged file surfaces as whatever python-docx, zipfile or lxml meets first
+        # (BadZipFile, KeyError, XMLSyntaxError …): all mean the same to the uploader.
         raise DocumentReadError("Word ファイル（.docx）として読み取れません。") from error
     return "\n".join(paragraph.text for paragraph in document.paragraphs)
 
@@ -355,8 +354,9 @@ def text_from_pdf(data: bytes) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentReadError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
-        # pypdf reports damaged files through several exception types.
+    except Exception as error:
+        # pypdf reports a damaged file through PdfReadError but also through whatever its
+        # parser meets (ValueError, KeyError, TypeError …): all mean the same here.
         raise DocumentReadError("PDF ファイルとして読み取れません。") from error
     text = normalize_extracted_text("\n".join(pages))
     if not text.strip():

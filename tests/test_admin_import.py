@@ -6,6 +6,7 @@ file needed), laid out line by line on A4 pages as the committee's PDF is.
 """
 
 import io
+import zipfile
 
 import pytest
 from django.contrib.auth.models import Group
@@ -87,6 +88,14 @@ def make_pdf(text: str, *, justified_lines: int = 0) -> bytes:
     return handle.getvalue()
 
 
+def zip_of(files: dict[str, str]) -> bytes:
+    handle = io.BytesIO()
+    with zipfile.ZipFile(handle, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return handle.getvalue()
+
+
 def broken(text: str, at: int = 200) -> str:
     """``text`` with an unclosed section heading inserted as line ``at + 1``."""
     lines = text.splitlines()
@@ -139,6 +148,8 @@ def test_normalize_extracted_text(extracted, expected):
     [
         ("資料.pdf", b"%PDF-1.4 not really", "PDF ファイルとして読み取れません"),
         ("資料.docx", b"PK\x03\x04 not a zip", "Word ファイル（.docx）として読み取れません"),
+        ("資料.docx", zip_of({"[Content_Types].xml": "<broken"}), "として読み取れません"),
+        ("資料.docx", zip_of({"hello.txt": "x"}), "として読み取れません"),
         ("資料.doc", b"\xd0\xcf\x11\xe0", "形式は読み込めません"),
     ],
 )
