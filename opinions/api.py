@@ -8,7 +8,6 @@ the public sees published remarks only, 事務局 and 管理者 everything.
 
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -25,7 +24,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from . import selectors
-from .filters import OpinionFilter
+from .filters import SORT_CHOICES, OpinionFilter
 from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, Theme
 
 
@@ -159,11 +158,9 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-def page_not_found(request, exception):
-    """404 as JSON under /api/ (clients parse it), the site's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("見つかりません。")}, status=404)
-    return defaults.page_not_found(request, exception)
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/: a JSON 404 that clients can parse (routed last)."""
+    return JsonResponse({"detail": _("見つかりません。")}, status=404)
 
 
 # --- Views ---------------------------------------------------------------------------------
@@ -223,6 +220,16 @@ def tag_parameter(name: str, what: str) -> OpenApiParameter:
         parameters=[
             tag_parameter("size", _("自治体規模")),
             tag_parameter("stakeholder", _("関係者")),
+            OpenApiParameter(
+                "sort",
+                str,
+                # Empty is what an HTML form sends for "not chosen": the default order.
+                enum=["", *(value for value, _label in SORT_CHOICES)],
+                description=_(
+                    "並び順: document 資料の順（既定）、newest 新しい順、"
+                    "relevance 関連度順（q があるとき）"
+                ),
+            ),
         ],
         responses={
             200: OpinionSerializer,

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -50,4 +50,5 @@ urlpatterns = [
     ),
     path("api/tags/", api.TagsView.as_view(), name="api-tags"),
     path("api/", include(router.urls)),
+    re_path(r"^api/", api.not_found),
 ]

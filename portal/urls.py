@@ -9,5 +9,3 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
-
-handler404 = "opinions.api.page_not_found"
