@@ -38,6 +38,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(
     max_examples=25,
     derandomize=True,
+    database=None,  # nothing carried between runs: the same cases every time
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
