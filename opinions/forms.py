@@ -51,6 +51,13 @@ class SummaryImportOptions(forms.Form):
         help_text=_("この資料がまとめている会議（複数可）"),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # 第1回 alone is ambiguous when there are several committees.
+        self.fields["meetings"].label_from_instance = lambda meeting: (
+            f"{meeting.committee.name} {meeting}"
+        )
+
     def clean(self):
         cleaned = super().clean()
         committee, meetings = cleaned.get("committee"), cleaned.get("meetings") or []
