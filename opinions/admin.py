@@ -3,13 +3,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .forms import SummaryConfirmForm, SummaryUploadForm
 from .models import (
     Committee,
     Meeting,
@@ -60,6 +64,143 @@ class SourceDocumentAdmin(admin.ModelAdmin):
     filter_horizontal = ["meetings"]
     search_fields = ["title", "label"]
     ordering = ["committee", "pk"]
+    change_list_template = "admin/opinions/sourcedocument/change_list.html"
+    # Importing writes documents, themes and remarks: only who may add all of them.
+    import_permissions = [
+        "opinions.add_sourcedocument",
+        "opinions.add_theme",
+        "opinions.add_opinion",
+        "opinions.change_opinion",
+    ]
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="opinions_sourcedocument_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.has_perms(self.import_permissions)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """Upload (.txt, .docx, .pdf) → preview of the parsed tree → confirm → import."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and "token" in request.POST:
+            confirm = SummaryConfirmForm(request.POST)
+            if confirm.is_valid():
+                return self._import(request, confirm)
+            # Back to the first step, with the options kept and the reason shown.
+            upload = SummaryUploadForm(
+                initial={
+                    "committee": request.POST.get("committee"),
+                    "meetings": request.POST.getlist("meetings"),
+                }
+            )
+            for errors in confirm.errors.values():
+                for error in errors:
+                    self.message_user(request, error, messages.ERROR)
+        elif request.method == "POST":
+            upload = SummaryUploadForm(request.POST, request.FILES)
+            if upload.is_valid():
+                return self._preview(request, upload)
+        else:
+            upload = SummaryUploadForm()
+        return self._render_import(request, form=upload, title=_("主なご意見の資料を取り込む"))
+
+    def _preview(self, request, upload):
+        options = upload.cleaned_data
+        result = services.preview_summary_import(
+            upload.parsed,
+            committee=options["committee"],
+            meeting_numbers=[meeting.number for meeting in options["meetings"]],
+        )
+        confirm = SummaryConfirmForm(
+            initial={
+                "token": upload.preview_token(),
+                "committee": options["committee"].pk,
+                "meetings": [meeting.pk for meeting in options["meetings"]],
+            }
+        )
+        return self._render_import(
+            request,
+            form=confirm,
+            title=_("取り込む内容の確認"),
+            parsed=upload.parsed,
+            counts=upload.parsed.counts(),
+            result=result,
+            notes=import_notes(upload.parsed, result),
+            filename=options["file"].name,
+            options=options,
+        )
+
+    def _import(self, request, confirm):
+        options = confirm.cleaned_data
+        result = services.import_summary_document(
+            confirm.parsed,
+            committee=options["committee"],
+            meeting_numbers=[meeting.number for meeting in options["meetings"]],
+        )
+        self.message_user(
+            request,
+            _(
+                "「%(document)s」を取り込みました。新規 %(created)s 件、更新 %(updated)s 件、"
+                "変更なし %(unchanged)s 件、非公開化 %(hidden)s 件、テーマ新規 %(themes)s 件。"
+            )
+            % {
+                "document": result.document,
+                "created": result.opinions_created,
+                "updated": result.opinions_updated,
+                "unchanged": result.opinions_unchanged,
+                "hidden": result.opinions_hidden,
+                "themes": result.themes_created,
+            },
+            messages.SUCCESS if result.changed else messages.INFO,
+        )
+        return redirect("admin:opinions_sourcedocument_change", result.document.pk)
+
+    def _render_import(self, request, **context):
+        return TemplateResponse(
+            request,
+            "admin/opinions/sourcedocument/import.html",
+            {**self.admin_site.each_context(request), "opts": self.opts, **context},
+        )
+
+
+def import_notes(parsed, result: services.ImportResult) -> list[tuple[str, str]]:
+    """What a curator should look at before confirming, as (level, message)."""
+    notes = []
+    if result.opinions_hidden:
+        notes.append(
+            (
+                "warning",
+                _("%(count)s 件の意見はこの資料にないため、非公開になります（削除はされません）。")
+                % {"count": result.opinions_hidden},
+            )
+        )
+    if not result.document_created:
+        notes.append(("info", _("同じ題名の資料が既にあります。変わった意見だけが更新されます。")))
+    for node in parsed.nodes():
+        if node.opinion_count == 0:
+            notes.append(
+                (
+                    "info",
+                    _(
+                        "%(line)s行目「%(name)s」には意見がありません（資料のとおりなら問題ありません）。"
+                    )
+                    % {"line": node.line, "name": node.name},
+                )
+            )
+    notes.extend(("info", message) for message in result.messages)
+    return notes
 
 
 @admin.register(Theme)

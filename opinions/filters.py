@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from . import search
 from .models import (
@@ -40,12 +42,16 @@ class LenientMultipleChoiceField(forms.ModelMultipleChoiceField):
         if not value:
             return self.queryset.none()
         values = [str(v)[:100] for v in value][:50]
-        known = self.queryset.filter(**{f"{self.to_field_name}__in": values})
+        # PostgreSQL text cannot hold NUL; such a value matches nothing, so it is unknown.
+        candidates = [v for v in values if "\x00" not in v]
+        known = self.queryset.filter(**{f"{self.to_field_name}__in": candidates})
         found = {str(getattr(obj, self.to_field_name)) for obj in known}
         self.unknown = [v for v in values if v not in found]
         return known
 
 
+# Tag slugs, for the API schema (it cannot tell from a filter with a method).
+@extend_schema_field(OpenApiTypes.STR)
 class TagFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = LenientMultipleChoiceField
 

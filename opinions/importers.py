@@ -10,16 +10,22 @@ The text form is what a PDF of such a document gives when its text is extracted:
     いるのは…                                 ← a line the PDF wrapped mid-sentence
     参考資料１                                 ← page header, dropped
 
-This module is pure: no Django, no database. ``parse_summary`` either returns a
+This module is pure: no Django, no database. ``text_from_upload`` gets the text out of
+a .txt, .docx or .pdf file first. ``parse_summary`` either returns a
 ``ParsedDocument`` or raises ``SummaryParseError`` naming the offending line.
 """
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from docx import Document
+from pypdf import PdfReader
 
 # Characters a PDF extraction leaves around lines: ASCII blanks, the ideographic
 # space (U+3000) and the no-break space.
@@ -164,6 +170,7 @@ def parse_summary(text: str) -> ParsedDocument:
     document: ParsedDocument | None = None
     section = theme = node = None  # node: where the next bullet goes
     opinion: ParsedOpinion | None = None  # the bullet wrapped lines continue
+    early_label = ""  # a page header before the title
     seen: dict[tuple[int, int, str], int] = {}  # (level, parent id, name) -> line
 
     def open_node(level: int, name: str, lineno: int, parent: ParsedNode | None) -> ParsedNode:
@@ -182,7 +189,11 @@ def parse_summary(text: str) -> ParsedDocument:
         if not line:
             continue
         if _PAGE_HEADER.match(line):
-            if document is not None and not document.label:
+            # Printed above the title on the first page (as Word documents put it), or at
+            # the top of later pages.
+            if document is None:
+                early_label = early_label or line
+            elif not document.label:
                 document.label = line
             continue
         if _PAGE_NUMBER.match(line):
@@ -190,7 +201,7 @@ def parse_summary(text: str) -> ParsedDocument:
         if document is None:
             if line.startswith((SECTION_OPEN, *THEME_MARKS, *BULLET_MARKS)):
                 raise SummaryParseError(lineno, "1行目に資料の題名がありません。", line)
-            document = ParsedDocument(title=line)
+            document = ParsedDocument(title=line, label=early_label)
             continue
         if line == document.title:  # the title repeated on a later page
             continue
@@ -274,3 +285,98 @@ def decode_text(data: bytes) -> str:
             raise SummaryParseError(
                 line, "文字コードを読み取れません。UTF-8 または Shift_JIS で保存してください。"
             ) from None
+
+
+# --- Text out of uploaded files -----------------------------------------------------------
+
+UPLOAD_SUFFIXES = (".txt", ".docx", ".pdf")
+
+
+class DocumentReadError(ValueError):
+    """The file could not be read at all (not a parse problem of its text)."""
+
+
+# A blank that justified or letter-spaced PDF text leaves between two characters of
+# Japanese script is never meaningful: Japanese puts no spaces between words.
+# Kana, kanji, full-width forms, and the symbols set in full width in Japanese text
+# (「」、。…※→①○■㈱ …).
+_JAPANESE = (
+    r"\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2460-\u24ff\u25a0-\u25ff"
+    r"\u3000-\u30ff\u3190-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
+    r"\uff00-\uffef"
+)
+_SPACE_IN_JAPANESE = re.compile(rf"(?<=[{_JAPANESE}])[ \u00a0]+(?=[{_JAPANESE}])")
+# Kangxi radicals (U+2F00–U+2FDF) and CJK radical supplements (U+2E80–U+2EFF): many
+# Japanese PDFs map common kanji (日, 月, 人 …) to these look-alike code points.
+_RADICALS = re.compile(r"[\u2e80-\u2eff\u2f00-\u2fdf]")
+
+
+def normalize_extracted_text(text: str) -> str:
+    """Undo what PDF text extraction does to Japanese before ``parse_summary`` reads it.
+
+    - Kangxi and supplementary radicals become the ordinary kanji they look like
+      (⽇ → 日), and decomposed kana are composed (か + ゙ → が) — NFC, which leaves
+      full-width letters and digits as the document has them.
+    - Blanks between two Japanese characters (justified lines, letter-spaced headings)
+      are removed; a blank between Latin words (Society 5.0) is kept.
+    - Form feeds between pages become line breaks.
+    """
+    text = text.replace("\x0c", "\n").replace("\x00", "")
+    text = _RADICALS.sub(lambda match: unicodedata.normalize("NFKC", match.group()), text)
+    text = unicodedata.normalize("NFC", text)
+    return "\n".join(_SPACE_IN_JAPANESE.sub("", line) for line in text.splitlines())
+
+
+def text_from_docx(data: bytes) -> str:
+    """The paragraphs of a Word file, one per line (tables and text boxes are ignored)."""
+    try:
+        document = Document(io.BytesIO(data))
+    except Exception as error:
+        # A damaged file surfaces as whatever python-docx, zipfile or lxml meets first
+        # (BadZipFile, KeyError, XMLSyntaxError …): all mean the same to the uploader.
+        raise DocumentReadError("Word ファイル（.docx）として読み取れません。") from error
+    return "\n".join(paragraph.text for paragraph in document.paragraphs)
+
+
+MAX_PDF_PAGES = 300
+
+
+def text_from_pdf(data: bytes) -> str:
+    """The text of a PDF, page after page, through ``normalize_extracted_text``."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise DocumentReadError(
+                "パスワードで保護された PDF は読み取れません。保護を外してください。"
+            )
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise DocumentReadError(f"PDF のページが多すぎます（{MAX_PDF_PAGES} ページまで）。")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentReadError:
+        raise
+    except Exception as error:
+        # pypdf reports a damaged file through PdfReadError but also through whatever its
+        # parser meets (ValueError, KeyError, TypeError …): all mean the same here.
+        raise DocumentReadError("PDF ファイルとして読み取れません。") from error
+    text = normalize_extracted_text("\n".join(pages))
+    if not text.strip():
+        raise DocumentReadError(
+            "PDF から文字を取り出せません（画像だけの PDF かもしれません）。"
+            "テキストを含む PDF か、Word・テキスト形式のファイルを使ってください。"
+        )
+    return text
+
+
+def text_from_upload(filename: str, data: bytes) -> str:
+    """The text of an uploaded summary document, by its suffix: .txt (UTF-8 or
+    Shift_JIS), .docx or .pdf. Raises ``DocumentReadError`` or ``SummaryParseError``."""
+    suffix = os.path.splitext(filename.lower())[1]
+    if suffix == ".txt":
+        return decode_text(data)
+    if suffix == ".docx":
+        return text_from_docx(data)
+    if suffix == ".pdf":
+        return text_from_pdf(data)
+    raise DocumentReadError(
+        f"「{suffix or filename}」の形式は読み込めません。.txt、.docx、.pdf のいずれかにしてください。"
+    )

@@ -333,6 +333,13 @@ class OpinionQuerySet(models.QuerySet):
             | Q(source_document__in=SourceDocument.objects.filter(meetings=meeting))
         )
 
+    def for_meetings(self, meetings) -> "OpinionQuerySet":
+        """Remarks made at any of ``meetings``, directly or in a document covering one."""
+        return self.filter(
+            Q(meeting__in=meetings)
+            | Q(source_document__in=SourceDocument.objects.filter(meetings__in=meetings))
+        )
+
     def in_document_order(self) -> "OpinionQuerySet":
         # Imported remarks by document and position; submitted ones (no document) after.
         return self.order_by(
@@ -347,6 +354,10 @@ class OpinionQuerySet(models.QuerySet):
         return self.select_related(
             "theme__parent__parent", "source_document", "meeting"
         ).prefetch_related("municipality_sizes", "stakeholders")
+
+    def with_export_relations(self) -> "OpinionQuerySet":
+        """A list row plus the meetings of its document (the export's 会議 column)."""
+        return self.with_list_relations().prefetch_related("source_document__meetings")
 
 
 class Opinion(models.Model):

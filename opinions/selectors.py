@@ -16,6 +16,8 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from .exporters import summary_title
+from .importers import ParsedDocument, ParsedNode, ParsedOpinion
 from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, TagRule, Theme
 from .tagging import Band, Rule, suggest
 
@@ -108,6 +110,11 @@ def _tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
         .annotate(n=Count("pk"))
         .values_list(tag_column, "n")
     )
+
+
+def tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
+    """Remarks of ``opinions`` per tag of the many-to-many ``field_name`` (one query)."""
+    return _tag_counts(opinions, field_name)
 
 
 def _count_subquery(opinions: QuerySet) -> Subquery:
@@ -458,3 +465,77 @@ def tag_suggestions(text: str, *, chosen: Iterable = ()) -> list[Suggestion]:
         for tag in model.objects.filter(pk__in=ids):
             suggestions.append(Suggestion(model.opinion_field, tag, wanted[(model, tag.pk)]))
     return suggestions
+
+
+# --- The 「主なご意見」 document ------------------------------------------------------------
+
+
+def summary_document(
+    opinions: QuerySet, *, title: str, label: str = "", keep_unused_themes: bool = False
+) -> ParsedDocument:
+    """The remarks of ``opinions`` as the committee's document tree, in document order
+    (sections, themes and subthemes by ``Theme.objects.in_tree_order()``, remarks by
+    document position). Three queries, four with ``keep_unused_themes``.
+
+    Hidden (非公開) remarks are left out: they were withdrawn, or a revised document no
+    longer has them. Nodes without remarks are dropped; with ``keep_unused_themes`` (a
+    whole source document is exported), the nodes that no remark at all uses are kept in
+    the sections that have remarks here, as the committee's document prints them (the
+    seed has three), so that importing the text gives back the same tree.
+    """
+    shown = opinions.exclude(status=Opinion.Status.HIDDEN)
+    by_theme: dict[int, list[ParsedOpinion]] = defaultdict(list)
+    for theme_id, body in shown.in_document_order().values_list("theme_id", "body"):
+        by_theme[theme_id].append(ParsedOpinion(body=body))
+
+    themes = list(Theme.objects.in_tree_order())
+    nodes = theme_tree(theme_counts(shown), themes)
+    keep = {node.theme.pk for node in nodes if node.count}
+    if keep_unused_themes:
+        parents = {theme.pk: theme.parent_id for theme in themes}
+
+        def section_of(pk: int) -> int:
+            while parents[pk] is not None:
+                pk = parents[pk]
+            return pk
+
+        everywhere = theme_tree(theme_counts(Opinion.objects.all()), themes)
+        unused = {node.theme.pk for node in everywhere if not node.count}
+        covered = {pk for pk in keep if parents[pk] is None}
+        keep |= {pk for pk in unused if section_of(pk) in covered}
+
+    document = ParsedDocument(title=title, label=label)
+    parsed: dict[int, ParsedNode] = {}
+    for node in nodes:
+        theme = node.theme
+        if theme.pk not in keep:
+            continue
+        parsed[theme.pk] = ParsedNode(
+            level=theme.level, name=theme.name, opinions=by_theme[theme.pk]
+        )
+        if theme.parent_id is None:
+            document.sections.append(parsed[theme.pk])
+        else:
+            parsed[theme.parent_id].children.append(parsed[theme.pk])
+    return document
+
+
+def summary_for(filterset, *, meetings: list[Meeting]) -> ParsedDocument:
+    """The 「主なご意見」 document for the list's filters and, optionally, several meetings.
+
+    Titled as the chosen source document (and then, if no other filter narrows it, the
+    whole document with its empty themes), else after the meetings (第１回、第２回における
+    主なご意見), else 主なご意見.
+    """
+    opinions = filterset.qs
+    if meetings:
+        opinions = opinions.for_meetings(meetings)
+    filterset.is_valid()
+    chosen = getattr(filterset.form, "cleaned_data", {})
+    document = chosen.get("document")
+    narrowed = meetings or any(chosen.get(name) for name in ("q", "theme", "size", "stakeholder"))
+    if document is None:
+        return summary_document(opinions, title=summary_title(m.number for m in meetings))
+    return summary_document(
+        opinions, title=document.title, label=document.label, keep_unused_themes=not narrowed
+    )

@@ -168,6 +168,31 @@ def import_summary_document(
     return result
 
 
+class _RollBack(Exception):
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
+def preview_summary_import(
+    parsed: ParsedDocument,
+    *,
+    committee: Committee,
+    meeting_numbers: Iterable[int] = (),
+    labels: ThemeLabels | None = None,
+) -> ImportResult:
+    """What ``import_summary_document`` would do — created, updated, unchanged and hidden
+    counts — found by running it in a transaction that is then rolled back, so the preview
+    can never disagree with the import. Writes nothing."""
+    try:
+        with transaction.atomic():
+            result = import_summary_document(
+                parsed, committee=committee, meeting_numbers=meeting_numbers, labels=labels
+            )
+            raise _RollBack(result)
+    except _RollBack as rolled_back:
+        return rolled_back.result
+
+
 def _sync_opinion(
     opinion: Opinion | None, body: str, theme: Theme, position: int, result: ImportResult
 ) -> None:

@@ -1,21 +1,24 @@
 import logging
+import tempfile
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import urlencode
+from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import search, selectors, services
+from . import exporters, search, selectors, services
 from .filters import OpinionFilter
-from .forms import ReviewForm, RevisionForm, SubmissionForm
+from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
+from .importers import render_summary
 from .models import Opinion, Theme
 
 logger = logging.getLogger(__name__)
@@ -401,3 +404,103 @@ def healthz(request):
         logger.warning("healthz: database unavailable: %s", error)
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+# --- Exports ---------------------------------------------------------------------------------
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Remarks fetched per query while streaming; each batch also prefetches its tags.
+EXPORT_CHUNK_SIZE = 500
+
+
+def attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": content_disposition_header(True, filename)}
+
+
+def stamped(stem: str, suffix: str) -> str:
+    return f"{stem}-{timezone.localtime():%Y%m%d-%H%M}.{suffix}"
+
+
+def file_attachment(write, *, filename: str, content_type: str) -> FileResponse:
+    """A download of what ``write(file)`` writes, through a temporary file rather than
+    memory; the file is deleted when the response has been sent and closes it."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 -- FileResponse closes it
+    try:
+        write(handle)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+
+
+class ExportPermissionMixin(PermissionRequiredMixin):
+    """事務局 and 管理者 export; anyone else logged in gets 403, anonymous users the login."""
+
+    permission_required = "opinions.export_opinion"
+
+
+class OpinionExportView(ExportPermissionMixin, View):
+    """Every remark the list shows for the same filters (all pages), as CSV or XLSX."""
+
+    file_format = "csv"
+
+    def get(self, request):
+        options = CsvOptionsForm(request.GET)
+        if not options.is_valid():
+            return HttpResponse(
+                _("文字コードの指定が正しくありません。"), status=400, content_type="text/plain"
+            )
+        # The list's own queryset and FilterSet: invalid filters are dropped the same way.
+        queryset = visible_opinions(request).with_export_relations().in_document_order()
+        opinions = OpinionFilter(request.GET, queryset=queryset, request=request).qs
+        columns = exporters.export_columns(
+            include_status=request.user.has_perm("opinions.view_unpublished_opinion"),
+            base_url=request.build_absolute_uri("/"),
+        )
+        table = exporters.rows(opinions.iterator(chunk_size=EXPORT_CHUNK_SIZE), columns)
+        if self.file_format == "xlsx":
+            return file_attachment(
+                lambda handle: exporters.write_xlsx(table, handle),
+                filename=stamped(_("意見一覧"), "xlsx"),
+                content_type=XLSX_CONTENT_TYPE,
+            )
+        encoding = options.cleaned_data["encoding"]
+        charset = "utf-8" if encoding == "utf-8" else "Shift_JIS"
+        return StreamingHttpResponse(
+            exporters.csv_chunks(table, encoding=encoding),
+            content_type=f"text/csv; charset={charset}",
+            headers=attachment(stamped(_("意見一覧"), "csv")),
+        )
+
+
+class SummaryExportView(ExportPermissionMixin, View):
+    """The 「主なご意見」 document of a source document, of meetings, or of the list's
+    current filters, as DOCX or plain text."""
+
+    file_format = "docx"
+
+    def get(self, request):
+        scope = SummaryScopeForm(request.GET)
+        if not scope.is_valid():
+            return HttpResponse(
+                _("会議の指定が正しくありません。"), status=400, content_type="text/plain"
+            )
+        data = request.GET.copy()
+        data.pop("meeting", None)  # the scope form reads it, allowing several
+        parsed = selectors.summary_for(
+            OpinionFilter(data, queryset=visible_opinions(request), request=request),
+            meetings=list(scope.cleaned_data["meeting"]),
+        )
+        if self.file_format == "txt":
+            return HttpResponse(
+                render_summary(parsed),
+                content_type="text/plain; charset=utf-8",
+                headers=attachment(f"{parsed.title}.txt"),
+            )
+        return file_attachment(
+            lambda handle: exporters.summary_docx(parsed, handle),
+            filename=f"{parsed.title}.docx",
+            content_type=DOCX_CONTENT_TYPE,
+        )

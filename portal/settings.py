@@ -60,6 +60,9 @@ THIRD_PARTY_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
 ]
 LOCAL_APPS = [
     "opinions",
@@ -244,6 +247,31 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+}
+
+# --- Read API (Django REST framework, schema by drf-spectacular) -------------------------
+
+REST_FRAMEWORK = {
+    # Reading needs no account; what each caller sees is decided by the querysets
+    # (Opinion.objects.visible_to), so a session of 事務局 or 管理者 sees everything.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "有識者会議 意見ポータル API",
+    "DESCRIPTION": (
+        "有識者会議の意見（公開分）を、テーマ・自治体規模・関係者・資料・会議で絞り込んで"
+        "読み出す API です。読み取り専用。事務局・管理者としてログインしていると、"
+        "確認待ち・非公開の意見も含まれます。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- The portal ------------------------------------------------------------------------

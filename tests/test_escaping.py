@@ -71,3 +71,34 @@ def test_review_queue_and_mypage_escape(client, seed):
     staff.groups.add(Group.objects.get(name=roles.SECRETARIAT))
     client.force_login(staff)
     assert "<script>alert" not in client.get(reverse("opinions:review-queue")).content.decode()
+
+
+def test_exports_keep_markup_as_plain_text(client, hostile):
+    """CSV, XLSX and DOCX carry the text as text (no HTML in them is ever interpreted), and
+    a leading formula character is neutralized."""
+    import csv
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from tests.factories import UserFactory
+
+    staff = UserFactory()
+    staff.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    client.force_login(staff)
+    params = {"theme": "sdgs"}
+    response = client.get(reverse("opinions:opinion-export-csv"), params)
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert any(HOSTILE in row for row in rows)
+    workbook = load_workbook(
+        io.BytesIO(
+            b"".join(client.get(reverse("opinions:opinion-export-xlsx"), params).streaming_content)
+        )
+    )
+    assert any(HOSTILE == cell.value for row in workbook.active.iter_rows() for cell in row)
+    docx = client.get(reverse("opinions:summary-docx"), params)
+    document = Document(
+        io.BytesIO(b"".join(docx.streaming_content) if docx.streaming else docx.content)
+    )
+    assert any(HOSTILE in paragraph.text for paragraph in document.paragraphs)

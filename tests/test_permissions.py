@@ -71,6 +71,7 @@ def url_table(remarks):
         "secretariat": 200,
         "administrator": 200,
     }
+    exporter = {"anonymous": login, "member": 403, "other_member": 403, "secretariat": 200, "administrator": 200}  # fmt: skip
     admin_site = {
         "anonymous": login,
         "member": login,
@@ -112,6 +113,17 @@ def url_table(remarks):
         ("password change", "get", reverse("password_change"),
          {"anonymous": login, "member": 200, "other_member": 200, "secretariat": 200, "administrator": 200}),
         ("healthz", "get", "/healthz", ok),
+        ("export csv", "get", reverse("opinions:opinion-export-csv"), exporter),
+        ("export xlsx", "get", reverse("opinions:opinion-export-xlsx"), exporter),
+        ("summary docx", "get", reverse("opinions:summary-docx"), exporter),
+        ("summary text", "get", reverse("opinions:summary-text"), exporter),
+        ("api list", "get", reverse("opinions:api-opinion-list"), ok),
+        ("api published", "get", reverse("opinions:api-opinion-detail", args=[published.pk]), ok),
+        ("api pending", "get", reverse("opinions:api-opinion-detail", args=[pending.pk]),
+         {"anonymous": 404, "member": 404, "other_member": 404, "secretariat": 200, "administrator": 200}),
+        ("api themes", "get", reverse("opinions:api-theme-list"), ok),
+        ("api tags", "get", reverse("opinions:api-tags"), ok),
+        ("api schema", "get", reverse("opinions:api-schema"), ok),
     ]  # fmt: skip
 
 
@@ -174,6 +186,29 @@ def test_unpublished_remarks_appear_nowhere_for_those_who_may_not_see_them(clien
     assert next(o for o in facets.theme if o.value == "sdgs").count == 3
     index = {n.theme.slug: n.count for n in client.get("/themes/").context["nodes"]}
     assert index["sdgs"] == 3 and index["dai2ki-theme"] == 22
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "other_member"])
+def test_unpublished_remarks_are_not_in_the_api(client, world, role):
+    users, _remarks = world
+    if users[role]:
+        client.force_login(users[role])
+    listing = client.get(reverse("opinions:api-opinion-list"), {"page_size": 200}).json()
+    assert listing["count"] == 68
+    assert all(SECRET not in item["body"] for item in listing["results"])
+    searched = client.get(reverse("opinions:api-opinion-list"), {"q": "秘密"}).json()
+    assert searched["count"] == 0
+    themes = str(client.get(reverse("opinions:api-theme-list")).json())
+    assert SECRET not in themes
+
+
+def test_exports_for_the_secretariat_hold_unpublished_but_not_withdrawn(client, world):
+    users, _remarks = world
+    client.force_login(users["secretariat"])
+    csv_text = b"".join(
+        client.get(reverse("opinions:opinion-export-csv"), {"theme": "sdgs"}).streaming_content
+    ).decode("utf-8-sig")
+    assert "（pending）" in csv_text and "（withdrawn）" not in csv_text
 
 
 def test_secretariat_lists_unpublished_but_never_withdrawn(client, world):

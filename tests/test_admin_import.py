@@ -1,0 +1,317 @@
+"""Importing a 主なご意見 document in the admin: .txt, .docx and .pdf, preview, confirm.
+
+The Word and PDF inputs are generated here from the seed text: the DOCX with python-docx
+(one paragraph per line), the PDF with reportlab's built-in Japanese CID font (no font
+file needed), laid out line by line on A4 pages as the committee's PDF is.
+"""
+
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from docx import Document
+from pypdf import PdfReader
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from opinions import roles
+from opinions.importers import (
+    DocumentReadError,
+    normalize_extracted_text,
+    parse_summary,
+    text_from_pdf,
+    text_from_upload,
+)
+from opinions.models import Opinion, SourceDocument, Theme
+from tests.factories import CommitteeFactory, MeetingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("admin:opinions_sourcedocument_import")
+JAPANESE_FONT = "HeiseiKakuGo-W5"
+SEED_COUNTS = {"sections": 2, "themes": 14, "subthemes": 17, "opinions": 68}
+
+
+# --- Generated test documents ---------------------------------------------------------------
+
+
+def make_docx(text: str) -> bytes:
+    document = Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    handle = io.BytesIO()
+    document.save(handle)
+    return handle.getvalue()
+
+
+def _pdf_string(text: str) -> str:
+    """``text`` as a PDF string literal in the font's UCS-2 encoding (UniJIS-UCS2-H)."""
+    escaped = (
+        chr(byte) if 32 <= byte < 127 and chr(byte) not in "()\\" else f"\\{byte:03o}"
+        for byte in text.encode("utf-16-be")
+    )
+    return f"({''.join(escaped)})"
+
+
+def make_pdf(text: str, *, justified_lines: int = 0) -> bytes:
+    """The lines of ``text`` on A4 pages. The first ``justified_lines`` bullet lines are
+    set letter by letter with a gap after each character, as justified text is, which
+    text extraction reads as spaces between the characters."""
+    pdfmetrics.registerFont(UnicodeCIDFont(JAPANESE_FONT))
+    handle = io.BytesIO()
+    pdf = canvas.Canvas(handle, pagesize=A4)
+    _width, height = A4
+    justified = 0
+    text_object = None
+    for line in text.splitlines():
+        if text_object is None or text_object.getY() < 50:
+            if text_object is not None:
+                pdf.drawText(text_object)
+                pdf.showPage()
+            text_object = pdf.beginText(50, height - 50)
+            text_object.setFont(JAPANESE_FONT, 10.5)
+            text_object.setLeading(16)
+        if justified < justified_lines and line.strip().startswith("・"):
+            justified += 1
+            # TJ with a 0.6 em gap after each glyph; reportlab has no public call for it.
+            glyphs = " ".join(f"{_pdf_string(char)} -600" for char in line.strip())
+            text_object._code.append(f"[{glyphs}] TJ T*")
+        else:
+            text_object.textLine(line)
+    pdf.drawText(text_object)
+    pdf.save()
+    return handle.getvalue()
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    handle = io.BytesIO()
+    with zipfile.ZipFile(handle, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return handle.getvalue()
+
+
+def broken(text: str, at: int = 200) -> str:
+    """``text`` with an unclosed section heading inserted as line ``at + 1``."""
+    lines = text.splitlines()
+    lines.insert(at, "【閉じていない章")
+    return "\n".join(lines)
+
+
+# --- Text out of files ---------------------------------------------------------------------
+
+
+def test_pdf_generated_from_the_seed_parses_to_the_same_tree(seed_text):
+    parsed = parse_summary(text_from_pdf(make_pdf(seed_text)))
+    assert parsed.counts() == SEED_COUNTS
+    assert parsed == parse_summary(seed_text)  # same headings and remark texts
+    assert parsed.label == "参考資料１"
+
+
+def test_justified_pdf_lines_are_normalized_before_parsing(seed_text):
+    data = make_pdf(seed_text, justified_lines=5)
+    raw = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "・ 第 １ 期 に お い て" in raw  # what extraction gives
+    parsed = parse_summary(text_from_pdf(data))
+    assert parsed == parse_summary(seed_text)
+
+
+def test_docx_generated_from_the_seed_parses_to_the_same_tree(seed_text):
+    parsed = parse_summary(text_from_upload("資料.DOCX", make_docx(seed_text)))
+    assert parsed.counts() == SEED_COUNTS
+    assert parsed == parse_summary(seed_text)
+
+
+@pytest.mark.parametrize(
+    ("extracted", "expected"),
+    [
+        ("・地 方 創 生 の 推 進", "・地方創生の推進"),  # justified text
+        ("・Society 5.0 の 実現", "・Society 5.0 の実現"),  # next to Latin: kept
+        ("⽇本の⼈⼝", "日本の人口"),  # Kangxi radicals U+2F00…
+        ("か\u3099んは\u309aる", "がんぱる"),  # decomposed voiced marks
+        ("一頁目\x0c二頁目", "一頁目\n二頁目"),
+        ("全角ＡＢＣ１２３", "全角ＡＢＣ１２３"),  # full width is the document's, kept
+        ("取組、 ① 地域 ○ 課題 ※注", "取組、①地域○課題※注"),  # symbols set in full width
+    ],
+)
+def test_normalize_extracted_text(extracted, expected):
+    assert normalize_extracted_text(extracted) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("資料.pdf", b"%PDF-1.4 not really", "PDF ファイルとして読み取れません"),
+        ("資料.docx", b"PK\x03\x04 not a zip", "Word ファイル（.docx）として読み取れません"),
+        ("資料.docx", zip_of({"[Content_Types].xml": "<broken"}), "として読み取れません"),
+        ("資料.docx", zip_of({"hello.txt": "x"}), "として読み取れません"),
+        ("資料.doc", b"\xd0\xcf\x11\xe0", "形式は読み込めません"),
+    ],
+)
+def test_unreadable_files_raise_a_clear_error(name, data, message):
+    with pytest.raises(DocumentReadError, match=message):
+        text_from_upload(name, data)
+
+
+def test_pdf_without_text_is_explained():
+    handle = io.BytesIO()
+    pdf = canvas.Canvas(handle, pagesize=A4)
+    pdf.rect(50, 50, 100, 100)  # a drawing, no text: like a scanned page
+    pdf.save()
+    with pytest.raises(DocumentReadError, match="画像だけの PDF"):
+        text_from_pdf(handle.getvalue())
+
+
+# --- The admin ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def committee():
+    return CommitteeFactory(slug="dai2ki")
+
+
+@pytest.fixture
+def curator(client):
+    user = UserFactory(username="curator", is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
+    client.force_login(user)
+    return user
+
+
+def upload(client, committee, name, data, meetings=()):
+    return client.post(
+        IMPORT,
+        {
+            "committee": committee.pk,
+            "meetings": [meeting.pk for meeting in meetings],
+            "file": SimpleUploadedFile(name, data),
+        },
+    )
+
+
+def confirm(client, preview):
+    form = preview.context["form"]
+    data = {name: form[name].value() for name in ("token", "committee")}
+    data["meetings"] = form["meetings"].value() or []
+    return client.post(IMPORT, data)
+
+
+def written():
+    return (SourceDocument.objects.count(), Theme.objects.count(), Opinion.objects.count())
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("000_7e59f9f179f907ca.txt", lambda text: text.encode("utf-8")),
+        ("shift_jis.txt", lambda text: text.encode("cp932")),
+        ("主なご意見.docx", make_docx),
+        ("主なご意見.pdf", make_pdf),
+    ],
+)
+def test_each_format_previews_then_imports_the_seed(
+    client, curator, committee, seed_text, name, make
+):
+    meeting = MeetingFactory(committee=committee, number=1)
+    preview = upload(client, committee, name, make(seed_text), meetings=[meeting])
+    assert preview.status_code == 200
+    assert preview.context["counts"] == SEED_COUNTS
+    html = preview.content.decode()
+    assert "【第１期の地方創生の評価と今後の方向性（総論）】" in html
+    assert "意見の新規 68 件" in html
+    assert "には意見がありません" in html  # the three themes without remarks are pointed out
+    assert written() == (0, 0, 0)  # the preview writes nothing
+
+    response = confirm(client, preview)
+    document = SourceDocument.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:opinions_sourcedocument_change", args=[document.pk])
+    assert written() == (1, 33, 68)
+    assert list(document.meetings.all()) == [meeting]
+    assert parse_summary(seed_text) == parse_summary(
+        "\n".join(
+            [document.title, document.label]
+            + [
+                line
+                for theme in Theme.objects.in_tree_order()
+                for line in [theme.display_name]
+                + [f"・{o.body}" for o in theme.opinions.order_by("position")]
+            ]
+        )
+    )
+
+
+def test_importing_the_same_file_twice_changes_nothing(client, curator, committee, seed_text):
+    confirm(client, upload(client, committee, "a.txt", seed_text.encode()))
+    before = list(Opinion.objects.values_list("pk", "body", "updated_at"))
+    preview = upload(client, committee, "a.pdf", make_pdf(seed_text))
+    assert "変更なし 68 件" in preview.content.decode()
+    assert "同じ題名の資料が既にあります" in preview.content.decode()
+    response = confirm(client, preview)
+    assert response.status_code == 302
+    assert list(Opinion.objects.values_list("pk", "body", "updated_at")) == before
+    assert written() == (1, 33, 68)
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [("broken.txt", str.encode), ("broken.docx", make_docx), ("broken.pdf", make_pdf)],
+)
+def test_a_broken_file_names_the_line_and_writes_nothing(
+    client, curator, committee, seed_text, name, make
+):
+    response = upload(client, committee, name, make(broken(seed_text)))
+    assert response.status_code == 200
+    errors = response.context["form"].errors["file"]
+    assert len(errors) == 1
+    assert "行目「【閉じていない章」" in errors[0]
+    assert "「】」で閉じていません" in errors[0]
+    if name.endswith((".txt", ".docx")):
+        assert errors[0].startswith("201行目")  # the line as the file numbers it
+    assert "読み取って確認する" in response.content.decode()  # back on the upload form
+    assert written() == (0, 0, 0)
+
+
+def test_an_unreadable_pdf_is_a_form_error_not_a_500(client, curator, committee):
+    response = upload(client, committee, "scan.pdf", b"%PDF-1.7\n%%EOF garbage")
+    assert response.status_code == 200
+    assert "PDF ファイルとして読み取れません" in response.context["form"].errors["file"][0]
+
+
+def test_a_tampered_confirmation_is_refused(client, curator, committee, seed_text):
+    preview = upload(client, committee, "a.txt", seed_text.encode())
+    form = preview.context["form"]
+    response = client.post(
+        IMPORT, {"token": form["token"].value() + "x", "committee": committee.pk}
+    )
+    assert response.status_code == 200
+    assert "確認画面のデータが正しくありません" in response.content.decode()
+    assert written() == (0, 0, 0)
+
+
+def test_meetings_of_another_committee_are_refused(client, curator, committee, seed_text):
+    other = MeetingFactory()
+    response = upload(client, committee, "a.txt", seed_text.encode(), meetings=[other])
+    assert "選んだ会議体の会議だけを選んでください" in response.content.decode()
+
+
+def test_the_import_is_for_administrators_only(client, committee, seed_text):
+    secretariat = UserFactory(is_staff=True)
+    secretariat.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    client.force_login(secretariat)
+    changelist = client.get(reverse("admin:opinions_sourcedocument_changelist"))
+    assert IMPORT not in changelist.content.decode()
+    assert client.get(IMPORT).status_code == 403
+    assert upload(client, committee, "a.txt", seed_text.encode()).status_code == 403
+    assert written() == (0, 0, 0)
+
+
+def test_the_changelist_links_to_the_import_for_administrators(client, curator):
+    html = client.get(reverse("admin:opinions_sourcedocument_changelist")).content.decode()
+    assert IMPORT in html and "主なご意見の資料を取り込む" in html
+    assert client.get(IMPORT).status_code == 200

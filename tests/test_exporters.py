@@ -1,0 +1,382 @@
+"""Exports: the filtered list as CSV / XLSX, the 「主なご意見」 document as DOCX / text."""
+
+import codecs
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+from docx import Document
+from openpyxl import load_workbook
+
+from opinions import exporters, roles
+from opinions.importers import (
+    ParsedDocument,
+    ParsedNode,
+    ParsedOpinion,
+    parse_summary,
+    text_from_docx,
+)
+from opinions.models import Opinion, SourceDocument, Theme
+from opinions.selectors import summary_document
+from opinions.services import import_summary_document
+from tests.factories import (
+    CommitteeFactory,
+    MeetingFactory,
+    OpinionFactory,
+    SubthemeFactory,
+    UserFactory,
+)
+from tests.test_browsing import populate
+
+CSV = reverse("opinions:opinion-export-csv")
+XLSX = reverse("opinions:opinion-export-xlsx")
+DOCX = reverse("opinions:summary-docx")
+TEXT = reverse("opinions:summary-text")
+LIST = reverse("opinions:opinion-list")
+
+
+def member_of(group_name):
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def staff(client, db):
+    user = member_of(roles.SECRETARIAT)
+    client.force_login(user)
+    return user
+
+
+def content(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def downloaded(response) -> bytes:
+    assert response.status_code == 200
+    return content(response) if response.streaming else response.content
+
+
+def csv_table(response, encoding="utf-8-sig") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content(response).decode(encoding))))
+
+
+# --- Pure functions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+81", "'+81"),
+        ("-1+2", "'-1+2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("地方創生 = 大切", "地方創生 = 大切"),  # only a leading trigger counts
+        ("", ""),
+    ],
+)
+def test_neutralize_prefixes_formula_triggers_only_at_the_start(value, expected):
+    assert exporters.neutralize(value) == expected
+
+
+def test_cp932_replaces_what_shift_jis_lacks_and_never_fails():
+    text = "髙橋①〜—•é𠮷😀"
+    # 〜 is cp932's 0x8160, which decodes as ～ (U+FF5E): the same character on Windows.
+    assert exporters.to_cp932(text).decode("cp932") == "髙橋①～―・e〓〓"
+
+
+def test_csv_chunks_stream_every_few_rows_with_a_bom_first():
+    table = [["ID", "本文"], *([n, f"意見{n}"] for n in range(5))]
+    chunks = list(exporters.csv_chunks(table, rows_per_chunk=2))
+    assert chunks[0] == codecs.BOM_UTF8
+    assert len(chunks) == 1 + 3  # BOM, rows 1–2, 3–4, 5–6
+    assert b"".join(chunks).decode("utf-8-sig").splitlines()[1] == "0,意見0"
+
+
+def test_csv_chunks_refuse_an_unknown_encoding():
+    with pytest.raises(ValueError, match="latin-1"):
+        list(exporters.csv_chunks([["a"]], encoding="latin-1"))
+
+
+def test_summary_title_uses_full_width_meeting_numbers():
+    assert exporters.summary_title([2, 1, 2]) == "第１回、第２回における主なご意見"
+    assert exporters.summary_title([12]) == "第１２回における主なご意見"
+    assert exporters.summary_title([]) == "主なご意見"
+
+
+# --- Permissions -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [CSV, XLSX, DOCX, TEXT])
+def test_anonymous_users_are_sent_to_the_login(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("url", [CSV, XLSX, DOCX, TEXT])
+def test_members_without_the_export_permission_get_403(client, db, url):
+    client.force_login(member_of(roles.MEMBER))
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("group", [roles.SECRETARIAT, roles.ADMINISTRATOR])
+def test_secretariat_and_administrators_may_export(client, db, group):
+    client.force_login(member_of(group))
+    assert client.get(CSV).status_code == 200
+
+
+def test_export_links_are_shown_only_with_the_permission_and_keep_the_filters(client, db):
+    OpinionFactory()
+    assert "書き出し" not in client.get(LIST).content.decode()
+    client.force_login(member_of(roles.SECRETARIAT))
+    html = client.get(LIST, {"q": "女性", "stakeholder": ["a", "b"], "page": "2"}).content.decode()
+    assert f'href="{CSV}?q=%E5%A5%B3%E6%80%A7&amp;stakeholder=a&amp;stakeholder=b"' in html
+    assert (
+        f'href="{CSV}?q=%E5%A5%B3%E6%80%A7&amp;stakeholder=a&amp;stakeholder=b&amp;encoding=cp932"'
+        in html
+    )
+    assert f'href="{XLSX}?q=' in html and f'href="{DOCX}?q=' in html and f'href="{TEXT}?q=' in html
+
+
+# --- CSV and XLSX of the list --------------------------------------------------------------
+
+
+def test_csv_has_a_bom_every_matching_row_and_the_lists_order(client, staff, seed):
+    response = client.get(CSV, {"stakeholder": "women"})
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    raw = content(response)
+    assert raw.startswith(codecs.BOM_UTF8)
+    header, *rows = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
+    assert header == [
+        "ID", "章", "テーマ", "小テーマ", "本文", "自治体規模", "関係者", "会議", "資料", "状態", "URL",
+    ]  # fmt: skip
+    listed = client.get(LIST, {"stakeholder": "women"}).context["paginator"].object_list
+    assert [int(row[0]) for row in rows] == [opinion.pk for opinion in listed]
+    first = Opinion.objects.get(pk=rows[0][0])
+    assert rows[0][4] == first.body
+    assert "女性" in rows[0][6].split("、")
+    assert rows[0][7] == "第1回、第2回"  # the meetings its document covers
+    assert rows[0][9] == "公開"
+    assert rows[0][10] == f"http://testserver/opinions/{first.pk}/"
+
+
+def test_csv_holds_all_rows_not_one_page(client, staff, seed):
+    rows = list(csv.reader(io.StringIO(content(client.get(CSV)).decode("utf-8-sig"))))
+    assert len(rows) == 1 + 68
+
+
+def test_csv_in_shift_jis(client, staff):
+    OpinionFactory(body="髙橋市長の意見〜𠮷野家")
+    response = client.get(CSV, {"encoding": "cp932"})
+    assert response["Content-Type"] == "text/csv; charset=Shift_JIS"
+    raw = content(response)
+    assert not raw.startswith(codecs.BOM_UTF8)
+    # 〜 (U+301C) is Shift_JIS 0x8160, which Windows reads back as ～ (U+FF5E).
+    assert "髙橋市長の意見～〓野家" in raw.decode("cp932")
+
+
+def test_csv_with_an_unknown_encoding_is_a_400(client, staff):
+    assert client.get(CSV, {"encoding": "ebcdic"}).status_code == 400
+
+
+def test_without_view_unpublished_there_is_no_status_column_and_only_visible_rows(client, db):
+    user = member_of(roles.MEMBER)
+    user.user_permissions.add(Permission.objects.get(codename="export_opinion"))
+    client.force_login(user)
+    OpinionFactory()
+    OpinionFactory(status=Opinion.Status.PENDING, body="確認待ち")
+    header, *rows = csv_table(client.get(CSV))
+    assert "状態" not in header
+    assert len(rows) == 1  # only what this user's list shows
+
+
+def test_staff_exports_include_pending_and_hidden_like_their_list(client, staff):
+    OpinionFactory(status=Opinion.Status.PENDING)
+    OpinionFactory(status=Opinion.Status.HIDDEN)
+    header, *rows = csv_table(client.get(CSV))
+    assert sorted(row[header.index("状態")] for row in rows) == ["確認待ち", "非公開"]
+
+
+def test_formula_cells_are_neutralized_in_csv(client, staff):
+    OpinionFactory(body='=HYPERLINK("http://evil.example","click")')
+    OpinionFactory(body="@SUM(1+1)")
+    bodies = {row[4] for row in csv_table(client.get(CSV))[1:]}
+    assert bodies == {'\'=HYPERLINK("http://evil.example","click")', "'@SUM(1+1)"}
+
+
+def test_xlsx_has_the_same_rows_as_text_never_formulas(client, staff, seed):
+    OpinionFactory(body="=1+2", theme=Theme.objects.get(slug="sdgs"))
+    response = client.get(XLSX, {"theme": "sdgs"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("ID", "章", "テーマ", "小テーマ", "本文")
+    assert len(rows) == 1 + 4  # the 3 SDGs remarks and the new one
+    formula = next(row for row in sheet.iter_rows(min_row=2) if row[4].value.startswith("="))
+    assert formula[4].value == "=1+2" and formula[4].data_type == "s"
+    assert formula[4].quotePrefix
+    sdgs = Theme.objects.get(slug="sdgs").name
+    assert all(sdgs in row[1:4] for row in rows[1:])
+
+
+def test_xlsx_drops_control_characters_the_file_format_cannot_hold(client, staff):
+    OpinionFactory(body="ベル\x07の入った意見")
+    workbook = load_workbook(io.BytesIO(b"".join(client.get(XLSX).streaming_content)))
+    assert workbook.active.cell(row=2, column=5).value == "ベルの入った意見"
+
+
+def test_exports_ignore_invalid_filters_like_the_list(client, staff, seed):
+    params = {"stakeholder": ["women", "nope"], "meeting": "abc"}
+    rows = csv_table(client.get(CSV, params))[1:]
+    assert len(rows) == client.get(LIST, params).context["paginator"].count == 4
+
+
+@pytest.mark.parametrize("url", [CSV, XLSX, DOCX, TEXT])
+def test_export_query_count_is_the_same_at_10_and_200_remarks(
+    client, staff, url, django_assert_max_num_queries
+):
+    _created, tags = populate(10)
+    with django_assert_max_num_queries(15) as at_ten:
+        downloaded(client.get(url))
+    populate(190, start=10, tags=tags)
+    with django_assert_max_num_queries(len(at_ten.captured_queries)):
+        assert downloaded(client.get(url))  # the queries run while streaming
+
+
+# --- The 「主なご意見」 document ----------------------------------------------------------------
+
+
+def test_text_of_a_whole_document_is_the_committees_form(client, staff, seed):
+    document = SourceDocument.objects.get()
+    response = client.get(TEXT, {"document": document.slug})
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    assert lines[:4] == [
+        "第１回、第２回における主なご意見",
+        "参考資料１",
+        "",
+        "【第１期の地方創生の評価と今後の方向性（総論）】",
+    ]
+    assert lines[7] == "＜成果の要因＞"
+    assert lines[8].startswith("・第１期において、大きな成果が上がっているのは")
+    assert sum(line.startswith("・") for line in lines) == 68
+
+
+def test_round_trip_the_text_export_imports_into_an_empty_database_identically(
+    client, staff, seed, seed_text
+):
+    exported = client.get(TEXT, {"document": SourceDocument.objects.get().slug}).content.decode()
+    original = parse_summary(seed_text)
+    assert parse_summary(exported) == original  # the same tree and texts, empty themes too
+
+    def tree():
+        return [
+            (t.level, t.name, t.parent.name if t.parent else None)
+            for t in Theme.objects.in_tree_order().select_related("parent")
+        ], [
+            (o.theme.name, o.position, o.body)
+            for o in Opinion.objects.select_related("theme").order_by("position")
+        ]
+
+    before = tree()
+    Opinion.objects.all().delete()
+    for level in (3, 2, 1):
+        Theme.objects.filter(level=level).delete()
+    SourceDocument.objects.all().delete()
+    assert not Theme.objects.exists()
+    import_summary_document(parse_summary(exported), committee=CommitteeFactory())
+    assert tree() == before
+    counts = parse_summary(exported).counts()
+    assert counts == {"sections": 2, "themes": 14, "subthemes": 17, "opinions": 68}
+
+
+def test_the_seed_imported_from_its_source_matches_the_export(db, seed_text):
+    """The importer and the exporter agree on the seed text itself, line structure aside."""
+    parsed = parse_summary(seed_text)
+    import_summary_document(parsed, committee=CommitteeFactory())
+    document = SourceDocument.objects.get()
+    exported = summary_document(
+        document.opinions.all(), title=document.title, label=document.label, keep_unused_themes=True
+    )
+    assert exported == parsed
+
+
+def test_filtered_summary_leaves_out_empty_nodes_and_hidden_remarks(client, staff, seed):
+    Opinion.objects.filter(position=1).update(status=Opinion.Status.HIDDEN)
+    text = client.get(TEXT, {"stakeholder": "women"}).content.decode()
+    parsed = parse_summary(text)
+    assert parsed.title == "主なご意見"
+    assert parsed.counts()["opinions"] == 4
+    assert all(node.opinion_count for node in parsed.nodes())
+    whole = parse_summary(
+        client.get(TEXT, {"document": SourceDocument.objects.get().slug}).content.decode()
+    )
+    assert whole.counts()["opinions"] == 67  # the hidden one is not in the document
+
+
+def test_summary_of_several_meetings_is_titled_after_them(client, staff):
+    first = MeetingFactory(number=3)
+    second = MeetingFactory(committee=first.committee, number=4)
+    subtheme = SubthemeFactory()
+    OpinionFactory(meeting=first, theme=subtheme, body="第3回の意見")
+    OpinionFactory(meeting=second, theme=subtheme, body="第4回の意見")
+    OpinionFactory(theme=subtheme, body="会議のない意見")
+    text = client.get(TEXT, {"meeting": [first.pk, second.pk]}).content.decode()
+    parsed = parse_summary(text)
+    assert parsed.title == "第３回、第４回における主なご意見"
+    assert [o.body for _, o in parsed.opinions()] == ["第3回の意見", "第4回の意見"]
+    assert client.get(TEXT, {"meeting": "abc"}).status_code == 400
+
+
+def test_docx_has_the_document_form_japanese_fonts_and_a4(client, staff, seed):
+    response = client.get(DOCX, {"document": SourceDocument.objects.get().slug})
+    assert response["Content-Type"].endswith("wordprocessingml.document")
+    word = Document(io.BytesIO(b"".join(response.streaming_content)))
+    paragraphs = [(p.style.name, p.text) for p in word.paragraphs if p.text]
+    assert paragraphs[0] == ("Normal", "参考資料１")
+    assert paragraphs[1] == ("Title", "第１回、第２回における主なご意見")
+    assert paragraphs[2] == ("Heading 1", "【第１期の地方創生の評価と今後の方向性（総論）】")
+    assert paragraphs[3] == ("Heading 2", "○第１期の地方創生の成果")
+    assert paragraphs[4] == ("Heading 3", "＜成果の要因＞")
+    assert paragraphs[5][1].startswith("・第１期において")
+    assert sum(text.startswith("・") for _, text in paragraphs) == 68
+    section = word.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    fonts = word.styles["Normal"].element.rPr.rFonts
+    assert (
+        fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+        == "游明朝"
+    )
+    heading = word.styles["Heading 1"].element.rPr.rFonts
+    assert (
+        heading.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+        == "游ゴシック"
+    )
+    assert word.styles["Heading 1"].font.color.rgb == (0, 0, 0)
+
+
+def test_summary_docx_reads_back_through_the_importer():
+    parsed = ParsedDocument(
+        title="第３回における主なご意見",
+        label="資料２",
+        sections=[
+            ParsedNode(
+                level=1,
+                name="章",
+                children=[
+                    ParsedNode(level=2, name="テーマ", opinions=[ParsedOpinion("意見その一")]),
+                    ParsedNode(level=2, name="空のテーマ"),
+                ],
+            )
+        ],
+    )
+    handle = io.BytesIO()
+    exporters.summary_docx(parsed, handle)
+    assert parse_summary(text_from_docx(handle.getvalue())) == parsed
