@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -35,9 +35,9 @@ def visible_opinions(request):
 # --- Serializers -------------------------------------------------------------------------
 
 
-# Theme and document slugs may be Japanese (allow_unicode): a plain string in the schema,
-# since its regular expressions (ECMA-262) read \w as ASCII only.
-UnicodeSlug = serializers.CharField
+class UnicodeSlug(serializers.CharField):
+    """A theme or document slug, which may be Japanese (``allow_unicode``): typed as a plain
+    string, because the schema's regular expressions (ECMA-262) read \\w as ASCII only."""
 
 
 class ThemeRefSerializer(serializers.ModelSerializer):
@@ -274,7 +274,7 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
         responses=SectionNodeSerializer(many=True),
     )
 )
-class ThemeViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
+class ThemeViewSet(viewsets.GenericViewSet):
     """The theme tree in document order: 章 › テーマ › 小テーマ, each with the number of
     remarks in it and below it."""
 

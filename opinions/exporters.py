@@ -53,6 +53,7 @@ def neutralize(value: str) -> str:
 class Column:
     header: str
     value: Callable  # opinion -> str | int
+    width: int = 18  # in a spreadsheet, in characters
 
 
 def _level_name(level: int) -> Callable:
@@ -82,11 +83,11 @@ def export_columns(*, include_status: bool, base_url: str) -> list[Column]:
     Expects each remark with ``Opinion.objects.with_export_relations()`` loaded.
     """
     columns = [
-        Column(_("ID"), lambda opinion: opinion.pk),
+        Column(_("ID"), lambda opinion: opinion.pk, width=8),
         Column(_("章"), _level_name(1)),
         Column(_("テーマ"), _level_name(2)),
         Column(_("小テーマ"), _level_name(3)),
-        Column(_("本文"), lambda opinion: opinion.body),
+        Column(_("本文"), lambda opinion: opinion.body, width=80),
         Column(_("自治体規模"), _names("municipality_sizes")),
         Column(_("関係者"), _names("stakeholders")),
         Column(_("会議"), _meetings),
@@ -95,7 +96,11 @@ def export_columns(*, include_status: bool, base_url: str) -> list[Column]:
     if include_status:
         columns.append(Column(_("状態"), lambda opinion: opinion.get_status_display()))
     columns.append(
-        Column(_("URL"), lambda opinion: base_url.rstrip("/") + opinion.get_absolute_url())
+        Column(
+            _("URL"),
+            lambda opinion: base_url.rstrip("/") + opinion.get_absolute_url(),
+            width=40,
+        )
     )
     return columns
 
@@ -197,11 +202,17 @@ def csv_chunks(
 
 # Control characters the XML inside an XLSX file cannot hold (openpyxl refuses them).
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-XLSX_COLUMN_WIDTHS = {"ID": 8, "本文": 80, "URL": 40}
 
 
-def write_xlsx(table: Iterable[list], target: IO[bytes], *, sheet_title: str = "") -> None:
-    """Write ``table`` (header first) as an XLSX workbook to the binary file ``target``.
+def write_xlsx(
+    table: Iterable[list],
+    target: IO[bytes],
+    *,
+    widths: Iterable[int] = (),
+    sheet_title: str = "",
+) -> None:
+    """Write ``table`` (header first) as an XLSX workbook to the binary file ``target``,
+    with the given column ``widths`` (in characters).
 
     openpyxl's write-only mode streams rows to disk, so memory stays constant. Every text
     cell is written as text, never as a formula; one that starts like a formula is also
@@ -210,10 +221,10 @@ def write_xlsx(table: Iterable[list], target: IO[bytes], *, sheet_title: str = "
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=(sheet_title or _("意見"))[:31])
     wrap = Alignment(wrap_text=True, vertical="top")
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     rows_iter = iter(table)
     header = next(rows_iter, [])
-    for index, name in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = XLSX_COLUMN_WIDTHS.get(name, 18)
     sheet.freeze_panes = "A2"
 
     def cell(value, *, bold=False):

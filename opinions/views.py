@@ -462,7 +462,9 @@ class OpinionExportView(ExportPermissionMixin, View):
         table = exporters.rows(opinions.iterator(chunk_size=EXPORT_CHUNK_SIZE), columns)
         if self.file_format == "xlsx":
             return file_attachment(
-                lambda handle: exporters.write_xlsx(table, handle),
+                lambda handle: exporters.write_xlsx(
+                    table, handle, widths=[column.width for column in columns]
+                ),
                 filename=stamped(_("意見一覧"), "xlsx"),
                 content_type=XLSX_CONTENT_TYPE,
             )

@@ -222,6 +222,8 @@ def test_xlsx_has_the_same_rows_as_text_never_formulas(client, staff, seed):
     formula = next(row for row in sheet.iter_rows(min_row=2) if row[4].value.startswith("="))
     assert formula[4].value == "=1+2" and formula[4].data_type == "s"
     assert formula[4].quotePrefix
+    assert sheet.column_dimensions["E"].width == 80  # the body column is wide
+    assert sheet.freeze_panes == "A2"  # the header stays in view
     sdgs = Theme.objects.get(slug="sdgs").name
     assert all(sdgs in row[1:4] for row in rows[1:])
 
