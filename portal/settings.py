@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change in the history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The database being away is a 503 with Retry-After, not a 500 (portal/middleware.py).
+    "portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
