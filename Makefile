@@ -1,6 +1,7 @@
 # 有識者会議 意見ポータル — every target does its own set-up.
 #   make run    serve the portal with the seed data (SQLite unless DATABASE_URL is set)
 #   make test   the whole suite against PostgreSQL (DATABASE_URL, default: local server)
+#   make outage PostgreSQL restarted under load (its own throwaway cluster, 1–1½ minutes)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -12,7 +13,7 @@ SEED_DB := $(CURDIR)/.seed-build.sqlite3
 # reads. The .mo files are not committed: Babel compiles them here, so no GNU gettext is needed.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install messages run serve test test-browser lint format fixtures lock clean
+.PHONY: install messages run serve test test-browser outage lint format fixtures lock clean
 # A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
 .DELETE_ON_ERROR:
 
@@ -64,6 +65,12 @@ test: install $(NODE_STAMP)
 test-browser: export DATABASE_URL ?= $(PG_DEFAULT_URL)
 test-browser: install $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/test_browser.py $(PYTEST_ARGS)
+
+# A database outage under load (bench/outage.py): its own PostgreSQL cluster on a free loopback
+# port, never the server on 5432; gunicorn, readers and submissions while PostgreSQL restarts.
+# Options: make outage OUTAGE_ARGS="--stop-mode immediate --down 6" (see --help).
+outage: install
+	$(BIN)/python bench/outage.py $(OUTAGE_ARGS)
 
 lint: export DJANGO_DEBUG ?= 1
 lint: install

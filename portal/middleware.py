@@ -1,8 +1,76 @@
-"""Middleware of the site as a whole."""
+"""Site-wide middleware.
+
+- ChosenLanguageMiddleware: Japanese unless the user chose another language.
+- DatabaseUnavailableMiddleware: when the database is unavailable (restart, failover,
+  network), a 503 page, not a 500.
+
+  While PostgreSQL is away every page that reads the database raises ``OperationalError`` (no
+  connection) or ``InterfaceError`` (a connection that died under the request). Those are not bugs
+  in the page: the right answer is "come back shortly" — 503 with ``Retry-After``, never cached —
+  and one log line with the cause instead of a traceback per request. The page is rendered
+  without the request's context, because ``base.html`` reads the user and so the database.
+"""
+
+import logging
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
+
+logger = logging.getLogger("portal.database")
+
+RETRY_AFTER_SECONDS = 30
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Django's OperationalError / InterfaceError, or the driver's own: Django does not wrap
+    every driver call (closing the server-side cursor of ``QuerySet.iterator()``, which form
+    choices use, raises ``psycopg.OperationalError`` when the server went away)."""
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    return any(
+        isinstance(
+            error, (connection.Database.OperationalError, connection.Database.InterfaceError)
+        )
+        for connection in connections.all(initialized_only=True)
+    )
+
+
+def database_unavailable(request, error: Exception) -> HttpResponse:
+    """The 503 page, logged once with the cause."""
+    logger.error(
+        "database unavailable, 503 for %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(error).__name__,
+        " ".join(str(error).split())[:300],
+    )
+    page = render_to_string("503.html", {"retry_after": RETRY_AFTER_SECONDS})
+    response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    # Django's own "Service Unavailable: /path" line would only repeat the one above.
+    response._has_been_logged = True
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a database outage raised by a view (or its template) into the 503 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if is_database_unavailable(exception):
+            return database_unavailable(request, exception)
+        return None
 
 
 class ChosenLanguageMiddleware(MiddlewareMixin):

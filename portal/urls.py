@@ -12,3 +12,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# A database outage raised outside a view gets the 503 page too (portal/views.py).
+handler500 = "portal.views.server_error"

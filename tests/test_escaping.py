@@ -96,7 +96,7 @@ def test_exports_keep_markup_as_plain_text(client, hostile):
             b"".join(client.get(reverse("opinions:opinion-export-xlsx"), params).streaming_content)
         )
     )
-    assert any(HOSTILE == cell.value for row in workbook.active.iter_rows() for cell in row)
+    assert any(cell.value == HOSTILE for row in workbook.active.iter_rows() for cell in row)
     docx = client.get(reverse("opinions:summary-docx"), params)
     document = Document(
         io.BytesIO(b"".join(docx.streaming_content) if docx.streaming else docx.content)

@@ -1,0 +1,86 @@
+"""While the database is away, pages answer 503 with Retry-After, never a 500
+(portal/middleware.py; the outage itself is bench/outage.py, ``make outage``)."""
+
+import logging
+
+import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import InterfaceError, OperationalError, connection
+from django.test import Client
+from django.urls import reverse
+
+from opinions import views
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+THEMES = reverse("opinions:theme-index")
+
+
+def raise_(error):
+    def method(*args, **kwargs):
+        raise error
+
+    return method
+
+
+def assert_is_the_503_page(response):
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "ただいま一時的に利用できません" in page
+    assert "30秒ほど待ってから" in page
+    assert "二重に登録されることはありません" in page
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OperationalError("connection refused"), InterfaceError("connection already closed")],
+    ids=["OperationalError", "InterfaceError"],
+)
+def test_a_database_error_in_a_view_is_the_503_page_logged_in_one_line(
+    client, monkeypatch, caplog, error
+):
+    monkeypatch.setattr(views.ThemeIndexView, "get_context_data", raise_(error))
+    with caplog.at_level(logging.INFO):
+        response = client.get(THEMES)
+    assert_is_the_503_page(response)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "portal.database",
+            "ERROR",
+            f"database unavailable, 503 for GET {THEMES}: {type(error).__name__}: {error}",
+        )
+    ]
+
+
+def test_the_drivers_own_error_is_recognised_too(client, monkeypatch):
+    """Django leaves some driver calls unwrapped (closing a server-side cursor)."""
+    error = connection.Database.OperationalError("server closed the connection unexpectedly")
+    monkeypatch.setattr(views.ThemeIndexView, "get_context_data", raise_(error))
+    assert_is_the_503_page(client.get(THEMES))
+
+
+def test_the_503_page_itself_does_not_touch_the_database(
+    client, monkeypatch, django_assert_num_queries
+):
+    client.force_login(UserFactory())  # base.html would look the user up: the page must not
+    monkeypatch.setattr(views.ThemeIndexView, "get_context_data", raise_(OperationalError()))
+    with django_assert_num_queries(0):
+        assert_is_the_503_page(client.get(THEMES))
+
+
+def test_a_database_error_outside_the_view_gets_the_503_page_too(monkeypatch):
+    monkeypatch.setattr(
+        SessionMiddleware, "process_response", raise_(OperationalError("connection refused"))
+    )
+    assert_is_the_503_page(Client(raise_request_exception=False).get(THEMES))
+
+
+def test_other_errors_are_still_the_500_page(monkeypatch):
+    monkeypatch.setattr(views.ThemeIndexView, "get_context_data", raise_(ValueError("a bug")))
+    response = Client(raise_request_exception=False).get(THEMES)
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert "エラーが発生しました" in response.content.decode()
