@@ -54,7 +54,7 @@ def manage(env, *args) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def recreate_database(database_url: str) -> None:
+def drop_database(database_url: str, *, create: bool = False) -> None:
     import psycopg
 
     parts = urlsplit(database_url)
@@ -66,13 +66,14 @@ def recreate_database(database_url: str) -> None:
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(database_url: str, count: int, seed: int) -> float:
     """A fresh database holding the seed and ``count`` synthetic remarks; the generation time."""
     env = environment(database_url)
-    recreate_database(database_url)
+    drop_database(database_url, create=True)
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     manage(env, "load_seed")
     started = time.perf_counter()
@@ -254,6 +255,20 @@ def write_results(text: str) -> None:
     RESULTS.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
 
 
+def _check_redis() -> None:
+    """Use Redis if REDIS_URL answers; otherwise say so and measure with per-process memory."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as error:
+        log(f"REDIS_URL {url} does not answer ({error}): caching in process memory instead")
+        del os.environ["REDIS_URL"]
+
+
 def main():
     parser = argparse.ArgumentParser(description="make bench")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
@@ -269,6 +284,7 @@ def main():
                         help="measure the database as it is (only with one size)")  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    _check_redis()
     # As in production: hashed static files (the pages' {% static %} tags need the manifest).
     manage(environment(args.database_url), "collectstatic", "--noinput", "--verbosity", "0")
     runs = []

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from . import search, selectors
+from . import caching, search, selectors
 from .filters import OpinionFilter
 from .models import Opinion, Theme
 
@@ -32,6 +32,14 @@ class OpinionListView(FilterView):
             messages.warning(self.request, notice)
         return filterset
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        # The count of a million rows is the slow half of a page; the rows are an index scan.
+        paginator.count = caching.cached(
+            self.request, "list-count", caching.query_parts(self.request), queryset.count
+        )
+        return paginator
+
     def paginate_queryset(self, queryset, page_size):
         """Like Django's, but a bad or out-of-range ``page`` shows the nearest page, not a 404."""
         paginator = self.get_paginator(queryset, page_size)
@@ -51,7 +59,12 @@ class OpinionListView(FilterView):
         query = self.filterset.search_query
         context.update(
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
-            facets=selectors.list_facets(self.filterset),
+            facets=caching.cached(
+                self.request,
+                "list-facets",
+                caching.query_parts(self.request),
+                lambda: selectors.list_facets(self.filterset),
+            ),
             chips=self.filterset.chips(),
             query=query,
             snippets={
@@ -83,7 +96,12 @@ class ThemeIndexView(TemplateView):
     template_name = "opinions/theme_index.html"
 
     def get_context_data(self, **kwargs):
-        counts = selectors.theme_counts(visible_opinions(self.request))
+        counts = caching.cached(
+            self.request,
+            "theme-counts",
+            (),
+            lambda: selectors.theme_counts(visible_opinions(self.request)),
+        )
         return super().get_context_data(nodes=selectors.theme_tree(counts), **kwargs)
 
 
@@ -92,7 +110,12 @@ class ThemeDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         theme = get_object_or_404(Theme, slug=self.kwargs["slug"])
-        summary = selectors.theme_summary(theme, visible_opinions(self.request))
+        summary = caching.cached(
+            self.request,
+            "theme-summary",
+            theme.pk,
+            lambda: selectors.theme_summary(theme, visible_opinions(self.request)),
+        )
         return super().get_context_data(
             theme=theme,
             summary=summary,
@@ -109,7 +132,12 @@ class CrossTabView(TemplateView):
         if axis not in selectors.TAG_AXES:
             raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
         return super().get_context_data(
-            table=selectors.crosstab(visible_opinions(self.request), axis),
+            table=caching.cached(
+                self.request,
+                "crosstab",
+                axis,
+                lambda: selectors.crosstab(visible_opinions(self.request), axis),
+            ),
             axis=axis,
             axes=[
                 (name, model._meta.verbose_name, f"?{urlencode({'axis': name})}")

@@ -84,6 +84,25 @@ if IS_POSTGRESQL:
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------
+# Page counts and facets, keyed by a data version that database triggers renew on every
+# change (opinions/caching.py): exact whatever the backend. Redis lets the gunicorn workers
+# share one computation per change; without REDIS_URL (make run, SQLite) each process keeps
+# its own in memory. Tests always use memory, so they never depend on a server.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL and not TESTING
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    )
+}
+OPINIONS_CACHE = "default"
+OPINIONS_CACHE_SECONDS = int(os.environ.get("OPINIONS_CACHE_SECONDS", str(24 * 3600)))
+
 # --- Request handling ------------------------------------------------------------------
 
 MIDDLEWARE = [
