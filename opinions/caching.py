@@ -22,20 +22,40 @@ A table added later whose rows a page shows needs the same trigger (see
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import caches
 from django.db import connection
+from django.http import HttpResponse
 from django.utils.translation import get_language
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 _MISSING = object()
 _REQUEST_ATTRIBUTE = "_opinions_data_version"
+
+
+@functools.cache
+def release() -> str:
+    """This deployment's code: cached pages from an older release are not served after a
+    deploy (Redis outlives processes). The newest modification time of the templates,
+    the app and the static files; OPINIONS_CACHE_RELEASE overrides it."""
+    if settings.OPINIONS_CACHE_RELEASE:
+        return settings.OPINIONS_CACHE_RELEASE
+    base = Path(settings.BASE_DIR)
+    newest = max(
+        (path.stat().st_mtime for folder in ("templates", "opinions", "static", "portal")
+         for path in (base / folder).rglob("*") if path.is_file()),
+        default=0,
+    )  # fmt: skip
+    return f"{newest:.0f}"
 
 
 def data_version() -> str:
@@ -63,7 +83,7 @@ def cached(request, name: str, parts, compute: Callable[[], T]) -> T:
         version = data_version()
         setattr(request, _REQUEST_ATTRIBUTE, version)
     digest = hashlib.sha256(repr((audience(request.user), get_language(), parts)).encode())
-    key = f"opinions:{name}:{version}:{digest.hexdigest()[:32]}"
+    key = f"opinions:{name}:{release()}:{version}:{digest.hexdigest()[:32]}"
     cache = caches[settings.OPINIONS_CACHE]
     try:
         value = cache.get(key, _MISSING)
@@ -86,3 +106,44 @@ def query_parts(request, *, ignore=("page", "sort")) -> tuple:
             (key, tuple(sorted(values))) for key, values in request.GET.lists() if key not in ignore
         )
     )
+
+
+class CachedPageMixin:
+    """Serve anonymous visitors a page rendered once per data version.
+
+    The public sees the same page for the same address, language and data, so its HTML
+    is cached whole under the data version (rendering fifty remarks and a hundred facet
+    options costs more than the rest of the request). Not cached: signed-in users (their
+    pages name them and carry a CSRF token), requests with messages to show (notices about
+    ignored parameters are per request), and anything but a 200.
+    """
+
+    page_cache_name: str
+
+    def dispatch(self, request, *args, **kwargs):
+        if (
+            not settings.OPINIONS_PAGE_CACHE
+            or request.method != "GET"
+            or request.user.is_authenticated
+            or len(messages.get_messages(request))
+        ):
+            return super().dispatch(request, *args, **kwargs)
+        parts = (request.get_host(), request.path, query_parts(request, ignore=()))
+        rendered = {}
+
+        def render():
+            response = super(CachedPageMixin, self).dispatch(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            rendered["response"] = response
+            if response.status_code != 200 or len(messages.get_messages(request)):
+                return None  # nothing to share
+            return (response.content, response["Content-Type"])
+
+        cached_page = cached(request, self.page_cache_name, parts, render)
+        if cached_page is None:  # not cacheable: the response rendered just now, if any
+            return rendered.get("response") or super().dispatch(request, *args, **kwargs)
+        if "response" in rendered:
+            return rendered["response"]
+        content, content_type = cached_page
+        return HttpResponse(content, content_type=content_type)

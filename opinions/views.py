@@ -16,7 +16,8 @@ def visible_opinions(request):
     return Opinion.objects.visible_to(request.user)
 
 
-class OpinionListView(FilterView):
+class OpinionListView(caching.CachedPageMixin, FilterView):
+    page_cache_name = "page-opinion-list"
     filterset_class = OpinionFilter
     template_name = "opinions/opinion_list.html"
     paginate_by = settings.OPINIONS_PAGE_SIZE
@@ -76,7 +77,8 @@ class OpinionListView(FilterView):
         return context
 
 
-class OpinionDetailView(DetailView):
+class OpinionDetailView(caching.CachedPageMixin, DetailView):
+    page_cache_name = "page-opinion-detail"
     template_name = "opinions/opinion_detail.html"
     context_object_name = "opinion"
 
@@ -92,7 +94,8 @@ class OpinionDetailView(DetailView):
         return context
 
 
-class ThemeIndexView(TemplateView):
+class ThemeIndexView(caching.CachedPageMixin, TemplateView):
+    page_cache_name = "page-theme-index"
     template_name = "opinions/theme_index.html"
 
     def get_context_data(self, **kwargs):
@@ -105,7 +108,8 @@ class ThemeIndexView(TemplateView):
         return super().get_context_data(nodes=selectors.theme_tree(counts), **kwargs)
 
 
-class ThemeDetailView(TemplateView):
+class ThemeDetailView(caching.CachedPageMixin, TemplateView):
+    page_cache_name = "page-theme-detail"
     template_name = "opinions/theme_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -124,7 +128,8 @@ class ThemeDetailView(TemplateView):
         )
 
 
-class CrossTabView(TemplateView):
+class CrossTabView(caching.CachedPageMixin, TemplateView):
+    page_cache_name = "page-crosstab"
     template_name = "opinions/crosstab.html"
 
     def get_context_data(self, **kwargs):

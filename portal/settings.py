@@ -101,6 +101,10 @@ CACHES = {
     )
 }
 OPINIONS_CACHE = "default"
+# Whole pages for anonymous visitors, under the same data version. Off in tests, which read
+# response.context (test_caching.py turns it on).
+OPINIONS_PAGE_CACHE = env_bool("OPINIONS_PAGE_CACHE", default=not TESTING)
+OPINIONS_CACHE_RELEASE = os.environ.get("OPINIONS_CACHE_RELEASE", "")  # default: code mtimes
 OPINIONS_CACHE_SECONDS = int(os.environ.get("OPINIONS_CACHE_SECONDS", str(24 * 3600)))
 
 # --- Request handling ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from opinions import caching, services
-from opinions.models import Opinion, Stakeholder
+from opinions.models import Opinion, Stakeholder, Theme
 from tests.factories import OpinionFactory, StakeholderFactory, ThemeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +128,48 @@ def test_a_cache_that_is_down_slows_pages_but_never_breaks_them(client, data, se
     }
     settings.OPINIONS_CACHE = "broken"
     assert counts(client) == (3, {"women": 3})
+
+
+# --- Whole pages for anonymous visitors ---------------------------------------------------
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.OPINIONS_PAGE_CACHE = True
+
+
+def test_an_anonymous_page_is_rendered_once_per_data_version(client, data, page_cache):
+    first = client.get(LIST, {"q": "女性"})
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(LIST, {"q": "女性"})
+    assert second.content == first.content
+    assert len(queries.captured_queries) == 1  # the data version, nothing else
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda theme, opinion: LIST,
+        lambda theme, opinion: opinion.get_absolute_url(),
+        lambda theme, opinion: reverse("opinions:theme-index"),
+        lambda theme, opinion: theme.get_absolute_url(),
+        lambda theme, opinion: reverse("opinions:crosstab"),
+    ],
+)
+def test_no_cached_page_survives_a_change(client, data, page_cache, url):
+    theme, _women, opinions = data
+    address = url(theme, opinions[0])
+    assert "人材（改称）" not in client.get(address).content.decode()
+    Theme.objects.filter(pk=theme.pk).update(name="人材（改称）", short_label="人材（改称）")
+    assert "人材（改称）" in client.get(address).content.decode()
+
+
+def test_signed_in_users_and_notices_are_never_served_a_shared_page(client, data, page_cache):
+    client.get(LIST, {"stakeholder": "nope"})
+    again = client.get(LIST, {"stakeholder": "nope"}).content.decode()
+    assert "「nope」は見つからないため無視しました" in again  # rendered for this request
+    anonymous = client.get(LIST).content.decode()
+    user = UserFactory(username="tanaka")
+    client.force_login(user)
+    page = client.get(LIST).content.decode()
+    assert page != anonymous and "ログアウト" in page and "ログアウト" not in anonymous
