@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -58,6 +59,23 @@ def release() -> str:
     return f"{newest:.0f}"
 
 
+# Entries are only ever looked up under the current data version, so old ones are never
+# served; they are just evicted, the least recently used first.
+_local: OrderedDict[str, object] = OrderedDict()
+
+
+def _remember(key: str, value) -> None:
+    _local[key] = value
+    _local.move_to_end(key)
+    while len(_local) > settings.OPINIONS_LOCAL_CACHE_ENTRIES:
+        _local.popitem(last=False)
+
+
+def clear_local() -> None:
+    """Forget this process's copies (tests, and the benchmark's uncached series)."""
+    _local.clear()
+
+
 def data_version() -> str:
     """The current token (``"-"`` if the table is missing, e.g. mid-migration)."""
     with connection.cursor() as cursor:
@@ -84,18 +102,24 @@ def cached(request, name: str, parts, compute: Callable[[], T]) -> T:
         setattr(request, _REQUEST_ATTRIBUTE, version)
     digest = hashlib.sha256(repr((audience(request.user), get_language(), parts)).encode())
     key = f"opinions:{name}:{release()}:{version}:{digest.hexdigest()[:32]}"
+    # First this process's own memory (no round trip, no unpickling), then the shared cache.
+    value = _local.get(key, _MISSING)
+    if value is not _MISSING:
+        _local.move_to_end(key)
+        return value
     cache = caches[settings.OPINIONS_CACHE]
     try:
         value = cache.get(key, _MISSING)
     except Exception:  # the cache server is down: slower pages, never broken ones
         logger.warning("cache unavailable", exc_info=True)
-        return compute()
+        value = _MISSING
     if value is _MISSING:
         value = compute()
         try:
             cache.set(key, value, settings.OPINIONS_CACHE_SECONDS)
         except Exception:
             logger.warning("cache unavailable", exc_info=True)
+    _remember(key, value)
     return value
 
 

@@ -381,28 +381,41 @@ def _related_ids(
     return sorted(set(ids), reverse=True)[:pool]
 
 
+def _tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
+    relation = Opinion._meta.get_field(field)
+    tag_column = f"{relation.m2m_reverse_field_name()}_id"
+    tags: dict[int, set[int]] = defaultdict(set)
+    pairs = relation.remote_field.through.objects.filter(opinion_id__in=ids)
+    for opinion_id, tag_id in pairs.values_list("opinion_id", tag_column):
+        tags[opinion_id].add(tag_id)
+    return tags
+
+
 def related_opinions(
     opinion: Opinion, visible: QuerySet, *, limit: int = 5, pool: int = 200
 ) -> list[Opinion]:
     """Up to ``limit`` remarks sharing tags or theme with ``opinion``, ranked by shared tags
-    and text similarity (bigram overlap). Candidates are capped at ``pool``."""
+    and text similarity (bigram overlap). Candidates are capped at ``pool``.
+
+    Candidates are scored from plain tuples and only the ``limit`` chosen are loaded as
+    remarks: 200 model instances with their tags cost more than the rest of the page.
+    """
     sizes = {tag.pk for tag in opinion.municipality_sizes.all()}
     stakeholders = {tag.pk for tag in opinion.stakeholders.all()}
-    candidates = (
-        visible.filter(pk__in=_related_ids(opinion, visible, sizes, stakeholders, pool))
-        .order_by("-pk")
-        .prefetch_related("municipality_sizes", "stakeholders")
-        .select_related("theme")
-    )
+    ids = _related_ids(opinion, visible, sizes, stakeholders, pool)
+    candidates = visible.filter(pk__in=ids).values_list("pk", "theme_id", "search_text")
+    their_sizes = _tag_pairs("municipality_sizes", ids)
+    their_stakeholders = _tag_pairs("stakeholders", ids)
     grams = _bigram_set(opinion.search_text)
 
-    def score(candidate: Opinion) -> float:
-        shared = len(sizes & {t.pk for t in candidate.municipality_sizes.all()}) + len(
-            stakeholders & {t.pk for t in candidate.stakeholders.all()}
-        )
-        theirs = _bigram_set(candidate.search_text)
+    def score(candidate) -> tuple[float, int]:
+        pk, theme_id, text = candidate
+        shared = len(sizes & their_sizes[pk]) + len(stakeholders & their_stakeholders[pk])
+        theirs = _bigram_set(text)
         similarity = len(grams & theirs) / len(grams | theirs) if grams and theirs else 0
-        same_theme = 0.5 if candidate.theme_id == opinion.theme_id else 0
-        return shared + same_theme + 3 * similarity
+        same_theme = 0.5 if theme_id == opinion.theme_id else 0
+        return shared + same_theme + 3 * similarity, pk  # newer first on a tie, as before
 
-    return sorted(candidates, key=score, reverse=True)[:limit]
+    chosen = [pk for pk, *_ in sorted(candidates, key=score, reverse=True)[:limit]]
+    loaded = visible.filter(pk__in=chosen).select_related("theme").in_bulk()
+    return [loaded[pk] for pk in chosen]
