@@ -13,7 +13,12 @@ SEED_DB := $(CURDIR)/.seed-build.sqlite3
 # reads. The .mo files are not committed: Babel compiles them here, so no GNU gettext is needed.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install messages run serve test test-browser outage lint format fixtures lock clean
+# The benchmark's own database: dropped and recreated by make bench, never the dev or test one.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+# Its own Redis database number too: the benchmark clears the cache between requests.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install messages run serve test test-browser outage lint format fixtures lock clean bench bench-clean
 # A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
 .DELETE_ON_ERROR:
 
@@ -78,6 +83,14 @@ lint: install
 	$(BIN)/ruff check .
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	set -a && source .env.example && set +a && $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Seed, 100k and 1M remarks: load, time every page, wrk against gunicorn, bench/results.md.
+# Heavy (about half an hour on 2 cores); see bench/README.md. BENCH_ARGS="--sizes 100000" etc.
+bench: install
+	REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m bench.run --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+
+bench-clean:
+	$(BIN)/python -c "import sys; from bench.run import drop_database; drop_database(sys.argv[1])" $(BENCH_DATABASE_URL)
 
 format: install
 	$(BIN)/ruff format .

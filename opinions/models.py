@@ -463,6 +463,21 @@ class Opinion(models.Model):
         indexes = [
             models.Index(fields=["status", "theme"], name="opinion_status_theme_idx"),
             models.Index(fields=["status", "-created_at"], name="opinion_status_created_idx"),
+            # Partial on published, what the public reads (bench/results.md): the list's
+            # default order, so a page is an index scan that stops after 50 rows (an
+            # ascending PostgreSQL index puts NULLs last, as that order does; SQLite can't
+            # declare NULLS LAST in an index).
+            models.Index(
+                fields=["source_document", "position", "created_at", "id"],
+                condition=Q(status="published"),
+                name="opinion_published_order_idx",
+            ),
+            # …and the document and meeting facet counts, from the index alone.
+            models.Index(
+                fields=["source_document", "meeting"],
+                condition=Q(status="published"),
+                name="opinion_published_venue_idx",
+            ),
         ]
 
     def __str__(self):

@@ -7,7 +7,8 @@
   phrase. All terms must occur (AND); a term matching a synonym group matches any
   term of the group (OR within the group).
 - On PostgreSQL, every term of two characters or more is first narrowed through a GIN
-  index over the bigrams of ``search_text`` (``opinions_bigrams()``, migration 0004):
+  index over the bigrams of ``search_text`` (``opinions_bigrams()``, migration 0004;
+  ``COLLATE "C"`` since 0008, as byte order builds the index twice as fast):
   a text containing the term contains all of its bigrams. The exact substring check then
   runs on the few rows left. One-character terms, and SQLite, use the substring check
   alone.
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.db.models import Func, IntegerField, Q, Value
-from django.db.models.functions import Cast, Length, Replace
+from django.db.models.functions import Cast, Collate, Length, Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -123,7 +124,8 @@ def filter_queryset(queryset: models.QuerySet, query: Query) -> models.QuerySet:
         return queryset
     use_index = connection.vendor == "postgresql"
     if use_index:
-        queryset = queryset.alias(search_bigrams=Bigrams("search_text"))
+        # COLLATE "C" as in the index (migration 0008), or the planner can't use it.
+        queryset = queryset.alias(search_bigrams=Collate(Bigrams("search_text"), "C"))
     for term in query.terms:
         queryset = queryset.filter(_term_condition(term, use_index))
     return queryset

@@ -11,7 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Func, OuterRef, Q, QuerySet, Subquery, Window
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -117,14 +118,36 @@ def tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
     return _tag_counts(opinions, field_name)
 
 
-def _count_subquery(opinions: QuerySet) -> Subquery:
-    # COUNT(*) of a correlated subquery; Func is not an aggregate, so no GROUP BY is added.
-    return Subquery(opinions.annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+def _document_counts(opinions: QuerySet) -> dict[int, int]:
+    return dict(
+        opinions.values("source_document_id")
+        .annotate(n=Count("pk"))
+        .values_list("source_document_id", "n")
+    )
+
+
+def _meeting_counts(opinions: QuerySet) -> dict[int, int]:
+    """Remarks per meeting: made at it directly, or printed in a document covering it."""
+    pairs = (
+        opinions.values("meeting_id", "source_document_id")
+        .annotate(n=Count("pk"))
+        .values_list("meeting_id", "source_document_id", "n")
+    )
+    covered: dict[int, set[int]] = defaultdict(set)
+    for document_id, meeting_id in SourceDocument.meetings.through.objects.values_list(
+        "sourcedocument_id", "meeting_id"
+    ):
+        covered[document_id].add(meeting_id)
+    counts: dict[int, int] = defaultdict(int)
+    for meeting_id, document_id, n in pairs:
+        for meeting in covered.get(document_id, set()) | ({meeting_id} - {None}):
+            counts[meeting] += n
+    return counts
 
 
 def list_facets(filterset) -> Facets:
     """For every option of every facet, how many remarks it would give together with the
-    other active filters (the option's own facet left out). Eight queries."""
+    other active filters (the option's own facet left out). Nine queries."""
     base = filterset.queryset
 
     def without(name):
@@ -154,13 +177,12 @@ def list_facets(filterset) -> Facets:
             for tag in model.objects.filter(Q(is_active=True) | Q(pk__in=chosen))
         ]
 
+    # Documents and meetings from one GROUP BY: a remark counts for its own meeting and for
+    # every meeting its document covers (once, even when both say the same meeting). This
+    # replaces a correlated COUNT per meeting (2.3 s of 3.2 s at 100k remarks).
+    document_counts = _document_counts(without("document"))
+    meeting_counts = _meeting_counts(without("meeting"))
     chosen_document = _cleaned(filterset, "document")
-    document_counts = dict(
-        without("document")
-        .values("source_document_id")
-        .annotate(n=Count("pk"))
-        .values_list("source_document_id", "n")
-    )
     documents = [
         FacetOption(
             document.slug,
@@ -170,22 +192,15 @@ def list_facets(filterset) -> Facets:
         )
         for document in SourceDocument.objects.all()
     ]
-
     chosen_meeting = _cleaned(filterset, "meeting")
-    in_meeting = without("meeting").filter(
-        Q(meeting=OuterRef("pk"))
-        | Q(source_document__in=SourceDocument.objects.filter(meetings=OuterRef(OuterRef("pk"))))
-    )
     meetings = [
         FacetOption(
             str(meeting.pk),
             f"{meeting.committee.name} {meeting}",
-            meeting.n or 0,
+            meeting_counts.get(meeting.pk, 0),
             chosen_meeting is not None and chosen_meeting.pk == meeting.pk,
         )
-        for meeting in Meeting.objects.select_related("committee").annotate(
-            n=_count_subquery(in_meeting)
-        )
+        for meeting in Meeting.objects.select_related("committee")
     ]
     return Facets(
         theme_options, tag_options["size"], tag_options["stakeholder"], documents, meetings
@@ -346,36 +361,72 @@ def _bigram_set(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def related_opinions(
-    opinion: Opinion, visible: QuerySet, *, limit: int = 5, pool: int = 200
-) -> list[Opinion]:
-    """Up to ``limit`` remarks sharing tags or theme with ``opinion``, ranked by shared tags
-    and text similarity (bigram overlap). Candidates are capped at ``pool``."""
-    sizes = {tag.pk for tag in opinion.municipality_sizes.all()}
-    stakeholders = {tag.pk for tag in opinion.stakeholders.all()}
-    candidates = (
-        visible.exclude(pk=opinion.pk)
-        .filter(
+def _related_ids(
+    opinion: Opinion, visible: QuerySet, sizes: set[int], stakeholders: set[int], pool: int
+) -> list[int]:
+    """The ``pool`` newest remarks sharing the theme or any tag with ``opinion``.
+
+    On PostgreSQL, the newest ``pool`` per theme and per tag, each an index scan that
+    stops early, in one UNION ALL; an OR of the three conditions instead hashes every
+    remark of the commonest tag first (0.5 s at a million remarks).
+    """
+    others = visible.exclude(pk=opinion.pk).order_by("-pk")
+    if not connection.features.supports_slicing_ordering_in_compound:
+        matching = others.filter(
             Q(theme_id=opinion.theme_id)
             | Q(pk__in=visible.with_any_tag("municipality_sizes", sizes).values("pk"))
             | Q(pk__in=visible.with_any_tag("stakeholders", stakeholders).values("pk"))
         )
-        .order_by("-pk")[:pool]
-        .prefetch_related("municipality_sizes", "stakeholders")
-        .select_related("theme")
-    )
+        return list(matching.values_list("pk", flat=True)[:pool])
+    parts = [others.filter(theme_id=opinion.theme_id).values_list("pk", flat=True)[:pool]]
+    parts += [
+        others.filter(municipality_sizes=tag).values_list("pk", flat=True)[:pool] for tag in sizes
+    ]
+    parts += [
+        others.filter(stakeholders=tag).values_list("pk", flat=True)[:pool] for tag in stakeholders
+    ]
+    ids = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return sorted(set(ids), reverse=True)[:pool]
+
+
+def _tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
+    relation = Opinion._meta.get_field(field)
+    tag_column = f"{relation.m2m_reverse_field_name()}_id"
+    tags: dict[int, set[int]] = defaultdict(set)
+    pairs = relation.remote_field.through.objects.filter(opinion_id__in=ids)
+    for opinion_id, tag_id in pairs.values_list("opinion_id", tag_column):
+        tags[opinion_id].add(tag_id)
+    return tags
+
+
+def related_opinions(
+    opinion: Opinion, visible: QuerySet, *, limit: int = 5, pool: int = 200
+) -> list[Opinion]:
+    """Up to ``limit`` remarks sharing tags or theme with ``opinion``, ranked by shared tags
+    and text similarity (bigram overlap). Candidates are capped at ``pool``.
+
+    Candidates are scored from plain tuples and only the ``limit`` chosen are loaded as
+    remarks: 200 model instances with their tags cost more than the rest of the page.
+    """
+    sizes = {tag.pk for tag in opinion.municipality_sizes.all()}
+    stakeholders = {tag.pk for tag in opinion.stakeholders.all()}
+    ids = _related_ids(opinion, visible, sizes, stakeholders, pool)
+    candidates = visible.filter(pk__in=ids).values_list("pk", "theme_id", "search_text")
+    their_sizes = _tag_pairs("municipality_sizes", ids)
+    their_stakeholders = _tag_pairs("stakeholders", ids)
     grams = _bigram_set(opinion.search_text)
 
-    def score(candidate: Opinion) -> float:
-        shared = len(sizes & {t.pk for t in candidate.municipality_sizes.all()}) + len(
-            stakeholders & {t.pk for t in candidate.stakeholders.all()}
-        )
-        theirs = _bigram_set(candidate.search_text)
+    def score(candidate) -> tuple[float, int]:
+        pk, theme_id, text = candidate
+        shared = len(sizes & their_sizes[pk]) + len(stakeholders & their_stakeholders[pk])
+        theirs = _bigram_set(text)
         similarity = len(grams & theirs) / len(grams | theirs) if grams and theirs else 0
-        same_theme = 0.5 if candidate.theme_id == opinion.theme_id else 0
-        return shared + same_theme + 3 * similarity
+        same_theme = 0.5 if theme_id == opinion.theme_id else 0
+        return shared + same_theme + 3 * similarity, pk  # newer first on a tie, as before
 
-    return sorted(candidates, key=score, reverse=True)[:limit]
+    chosen = [pk for pk, *_ in sorted(candidates, key=score, reverse=True)[:limit]]
+    loaded = visible.filter(pk__in=chosen).select_related("theme").in_bulk()
+    return [loaded[pk] for pk in chosen]
 
 
 # --- Submission ----------------------------------------------------------------------------

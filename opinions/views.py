@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import exporters, search, selectors, services
+from . import caching, exporters, search, selectors, services
 from .filters import OpinionFilter
 from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
 from .importers import render_summary
@@ -28,7 +28,8 @@ def visible_opinions(request):
     return Opinion.objects.visible_to(request.user)
 
 
-class OpinionListView(FilterView):
+class OpinionListView(caching.CachedPageMixin, FilterView):
+    page_cache_name = "page-opinion-list"
     filterset_class = OpinionFilter
     template_name = "opinions/opinion_list.html"
     paginate_by = settings.OPINIONS_PAGE_SIZE
@@ -43,6 +44,14 @@ class OpinionListView(FilterView):
         for notice in filterset.notices:
             messages.warning(self.request, notice)
         return filterset
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        # The count of a million rows is the slow half of a page; the rows are an index scan.
+        paginator.count = caching.cached(
+            self.request, "list-count", caching.query_parts(self.request), queryset.count
+        )
+        return paginator
 
     def paginate_queryset(self, queryset, page_size):
         """Like Django's, but a bad or out-of-range ``page`` shows the nearest page, not a 404."""
@@ -64,7 +73,12 @@ class OpinionListView(FilterView):
         chips = self.filterset.chips()
         context.update(
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
-            facets=selectors.list_facets(self.filterset),
+            facets=caching.cached(
+                self.request,
+                "list-facets",
+                caching.query_parts(self.request),
+                lambda: selectors.list_facets(self.filterset),
+            ),
             chips=chips,
             chip_values=[value for _facet, value, _url in chips],
             query=query,
@@ -77,7 +91,8 @@ class OpinionListView(FilterView):
         return context
 
 
-class OpinionDetailView(DetailView):
+class OpinionDetailView(caching.CachedPageMixin, DetailView):
+    page_cache_name = "page-opinion-detail"
     template_name = "opinions/opinion_detail.html"
     context_object_name = "opinion"
 
@@ -93,20 +108,32 @@ class OpinionDetailView(DetailView):
         return context
 
 
-class ThemeIndexView(TemplateView):
+class ThemeIndexView(caching.CachedPageMixin, TemplateView):
+    page_cache_name = "page-theme-index"
     template_name = "opinions/theme_index.html"
 
     def get_context_data(self, **kwargs):
-        counts = selectors.theme_counts(visible_opinions(self.request))
+        counts = caching.cached(
+            self.request,
+            "theme-counts",
+            (),
+            lambda: selectors.theme_counts(visible_opinions(self.request)),
+        )
         return super().get_context_data(nodes=selectors.theme_tree(counts), **kwargs)
 
 
-class ThemeDetailView(TemplateView):
+class ThemeDetailView(caching.CachedPageMixin, TemplateView):
+    page_cache_name = "page-theme-detail"
     template_name = "opinions/theme_detail.html"
 
     def get_context_data(self, **kwargs):
         theme = get_object_or_404(Theme, slug=self.kwargs["slug"])
-        summary = selectors.theme_summary(theme, visible_opinions(self.request))
+        summary = caching.cached(
+            self.request,
+            "theme-summary",
+            theme.pk,
+            lambda: selectors.theme_summary(theme, visible_opinions(self.request)),
+        )
         return super().get_context_data(
             theme=theme,
             summary=summary,
@@ -115,7 +142,8 @@ class ThemeDetailView(TemplateView):
         )
 
 
-class CrossTabView(TemplateView):
+class CrossTabView(caching.CachedPageMixin, TemplateView):
+    page_cache_name = "page-crosstab"
     template_name = "opinions/crosstab.html"
 
     def get_context_data(self, **kwargs):
@@ -123,7 +151,12 @@ class CrossTabView(TemplateView):
         if axis not in selectors.TAG_AXES:
             raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
         return super().get_context_data(
-            table=selectors.crosstab(visible_opinions(self.request), axis),
+            table=caching.cached(
+                self.request,
+                "crosstab",
+                axis,
+                lambda: selectors.crosstab(visible_opinions(self.request), axis),
+            ),
             axis=axis,
             axis_label=selectors.TAG_AXES[axis]._meta.verbose_name,
             axes=[

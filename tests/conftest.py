@@ -15,6 +15,18 @@ def seed_text() -> str:
     return SEED_PATH.read_text(encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Each test starts with nothing cached (the data version alone would do; this keeps
+    one test's entries from hiding another's mistakes)."""
+    from django.core.cache import cache
+
+    from opinions import caching
+
+    cache.clear()
+    caching.clear_local()
+
+
 @pytest.fixture
 def seed(db):
     """The seed fixtures loaded into the test database."""
