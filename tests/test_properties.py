@@ -181,3 +181,30 @@ def documents(draw):
 @given(documents())
 def test_generated_valid_documents_round_trip_exactly(document):
     assert parse_summary(render_summary(document)) == document
+
+
+@pytest.mark.django_db
+def test_any_post_to_password_change_and_the_admin_import_never_gives_a_500(seed):
+    from django.urls import reverse
+
+    member = UserFactory()
+    member.groups.add(Group.objects.get(name=roles.MEMBER))
+    curator = UserFactory(is_staff=True)
+    curator.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
+    as_member, as_curator = Client(), Client()
+    as_member.force_login(member)
+    as_curator.force_login(curator)
+    import_url = reverse("admin:opinions_sourcedocument_import")
+    fields = ["old_password", "new_password1", "new_password2", "committee", "meetings", "file", "preview", "step"]  # fmt: skip
+
+    @WEB
+    @given(
+        data=st.dictionaries(
+            st.sampled_from(fields), st.one_of(any_text, st.lists(any_text, max_size=2))
+        )
+    )
+    def check(data):
+        no_server_error(as_member.post("/accounts/password_change/", data), f"password {data!r}")
+        no_server_error(as_curator.post(import_url, data), f"import {data!r}")
+
+    check()
