@@ -8,7 +8,7 @@
   term of the group (OR within the group).
 - On PostgreSQL, every term of two characters or more is first narrowed through a GIN
   index over the bigrams of ``search_text`` (``opinions_bigrams()``, migration 0004;
-  ``COLLATE "C"`` since 0008, as byte order builds the index twice as fast):
+  ``COLLATE "C"`` since 0009, as byte order builds the index twice as fast):
   a text containing the term contains all of its bigrams. The exact substring check then
   runs on the few rows left. One-character terms, and SQLite, use the substring check
   alone.
@@ -124,7 +124,7 @@ def filter_queryset(queryset: models.QuerySet, query: Query) -> models.QuerySet:
         return queryset
     use_index = connection.vendor == "postgresql"
     if use_index:
-        # COLLATE "C" as in the index (migration 0008), or the planner can't use it.
+        # COLLATE "C" as in the index (migration 0009), or the planner can't use it.
         queryset = queryset.alias(search_bigrams=Collate(Bigrams("search_text"), "C"))
     for term in query.terms:
         queryset = queryset.filter(_term_condition(term, use_index))
