@@ -116,6 +116,21 @@ class OpinionFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.query = search.Query(raw="")
+        self._ids: dict[str, list[int]] = {}
+
+    def ids(self, name: str, queryset) -> list[int]:
+        """The primary keys of ``queryset``, read once per request for filter ``name``.
+
+        Filters compare with these constants rather than a subquery: the planner then
+        estimates from its statistics how many remarks a tag or theme holds, where a
+        subquery made it guess (a count at a million remarks, theme + size + stakeholder:
+        1.6 s with subqueries, 0.26 s with constants). Facet counts reuse them.
+        """
+        if name not in self._ids:
+            # Iterated rather than values_list(): a tag filter's value is the queryset the
+            # chips iterate too, so its result cache saves them the query.
+            self._ids[name] = [obj.pk for obj in queryset]
+        return self._ids[name]
 
     # --- Filters ---------------------------------------------------------------------
 
@@ -124,13 +139,17 @@ class OpinionFilter(django_filters.FilterSet):
 
     def filter_theme(self, queryset, name, value: Theme):
         """A section or theme includes everything below it."""
-        return queryset.in_theme(value)
+        return queryset.filter(theme_id__in=self.ids(name, Theme.objects.subtree(value)))
 
     def filter_sizes(self, queryset, name, value):
-        return queryset.with_any_tag("municipality_sizes", value) if value else queryset
+        if not value:
+            return queryset
+        return queryset.with_any_tag("municipality_sizes", self.ids(name, value))
 
     def filter_stakeholders(self, queryset, name, value):
-        return queryset.with_any_tag("stakeholders", value) if value else queryset
+        if not value:
+            return queryset
+        return queryset.with_any_tag("stakeholders", self.ids(name, value))
 
     def filter_meeting(self, queryset, name, value: Meeting):
         # A remark belongs to a meeting directly, or through the document that covers it.

@@ -472,6 +472,12 @@ class Opinion(models.Model):
                 condition=Q(status="published"),
                 name="opinion_published_order_idx",
             ),
+            # …the first remarks of each node on a theme page…
+            models.Index(
+                fields=["theme", "source_document", "position", "id"],
+                condition=Q(status="published"),
+                name="opinion_published_theme_idx",
+            ),
             # …and the document and meeting facet counts, from the index alone.
             models.Index(
                 fields=["source_document", "meeting"],

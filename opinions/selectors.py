@@ -245,7 +245,10 @@ def theme_summary(theme: Theme, visible: QuerySet, *, per_node: int = 20) -> The
     by a window function in one query.
     """
     themes = list(Theme.objects.in_tree_order())
-    in_theme = visible.in_theme(theme)
+    # The subtree's ids as constants, from the themes already loaded (see OpinionFilter.ids).
+    parent_of = {t.pk: t.parent_id for t in themes}
+    below = {t.pk for t in themes if theme.pk in (t.pk, t.parent_id, parent_of.get(t.parent_id))}
+    in_theme = visible.filter(theme_id__in=sorted(below))
     nodes = theme_tree(theme_counts(in_theme), themes)
     by_pk = {node.theme.pk: node for node in nodes}
     node = by_pk[theme.pk]
@@ -270,17 +273,7 @@ def theme_summary(theme: Theme, visible: QuerySet, *, per_node: int = 20) -> The
         Stakeholder.objects.active(), _tag_counts(in_theme, "stakeholders"), tag_url("stakeholder")
     )
 
-    ranked = in_theme.annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("theme_id")],
-            order_by=[
-                F("source_document").asc(nulls_last=True),
-                F("position").asc(nulls_last=True),
-                F("pk"),
-            ],
-        )
-    ).filter(rank__lte=per_node)
+    ranked = in_theme.filter(pk__in=_first_per_node(in_theme, sorted(below), per_node))
     grouped: dict[int, list[Opinion]] = defaultdict(list)
     for opinion in ranked.with_list_relations().in_document_order():
         grouped[opinion.theme_id].append(opinion)
@@ -288,6 +281,26 @@ def theme_summary(theme: Theme, visible: QuerySet, *, per_node: int = 20) -> The
     return ThemeSummary(
         node, trail[::-1], subtree, size_bars, stakeholder_bars, opinions_by_node, per_node
     )
+
+
+def _first_per_node(in_theme: QuerySet, theme_ids: list[int], per_node: int) -> list[int]:
+    """The ids of the first ``per_node`` remarks of each node, in document order.
+
+    On PostgreSQL one UNION ALL of a short index scan per node (opinion_published_theme_idx);
+    a window function over the whole subtree sorted every remark of it first (2.4 s for a
+    theme of 170,000 remarks).
+    """
+    order = [F("source_document").asc(nulls_last=True), F("position").asc(nulls_last=True), "pk"]
+    if not connection.features.supports_slicing_ordering_in_compound or not theme_ids:
+        ranked = in_theme.annotate(
+            rank=Window(RowNumber(), partition_by=[F("theme_id")], order_by=order)
+        ).filter(rank__lte=per_node)
+        return list(ranked.values_list("pk", flat=True))
+    parts = [
+        in_theme.filter(theme_id=pk).order_by(*order).values_list("pk", flat=True)[:per_node]
+        for pk in theme_ids
+    ]
+    return list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
 
 
 def _subtree_themes(node: ThemeNode):
