@@ -23,7 +23,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from . import selectors
+from . import counts, selectors
 from .filters import SORT_CHOICES, OpinionFilter
 from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, Theme
 
@@ -282,7 +282,9 @@ class ThemeViewSet(viewsets.GenericViewSet):
     serializer_class = SectionNodeSerializer
 
     def list(self, request, *args, **kwargs):
-        nodes = selectors.theme_tree(selectors.theme_counts(visible_opinions(request)))
+        nodes = selectors.theme_tree(
+            selectors.theme_counts(visible_opinions(request), counts.visible_scope(request.user))
+        )
         sections = [node for node in nodes if node.theme.parent_id is None]
         return Response(SectionNodeSerializer(sections, many=True).data)
 
@@ -302,17 +304,17 @@ class TagsView(GenericAPIView):
     serializer_class = TagsSerializer
 
     def get(self, request, *args, **kwargs):
-        visible = visible_opinions(request)
+        visible, scope = visible_opinions(request), counts.visible_scope(request.user)
         data = {
             "municipality_sizes": MunicipalitySizeSerializer(
                 MunicipalitySize.objects.all(),
                 many=True,
-                context={"counts": selectors.tag_counts(visible, "municipality_sizes")},
+                context={"counts": selectors.tag_counts(visible, "municipality_sizes", scope)},
             ).data,
             "stakeholders": StakeholderSerializer(
                 Stakeholder.objects.all(),
                 many=True,
-                context={"counts": selectors.tag_counts(visible, "stakeholders")},
+                context={"counts": selectors.tag_counts(visible, "stakeholders", scope)},
             ).data,
         }
         return Response(data)

@@ -4,6 +4,8 @@ Within one facet, several values are alternatives (OR); different facets combine
 Unknown values are dropped and reported (``notices``) rather than emptying the list.
 """
 
+from dataclasses import replace
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext, pgettext
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from . import search
+from . import counts, search
 from .models import (
     Meeting,
     MunicipalitySize,
@@ -166,6 +168,29 @@ class OpinionFilter(django_filters.FilterSet):
         return self.query
 
     # --- What the list needs beyond filtering -----------------------------------------
+
+    def count_scope(self, statuses) -> counts.Scope | None:
+        """These filters for the count tables, or None when they cannot answer (a search,
+        or a database without them): count the remarks then."""
+        if not counts.available() or self.search_query:
+            return None
+        cleaned = {}
+        if self.is_bound:
+            self.is_valid()  # the valid filters only, as filter_queryset applies them
+            cleaned = self.form.cleaned_data
+        scope = counts.Scope(statuses=tuple(statuses))
+        if theme := cleaned.get("theme"):
+            subtree = self.ids("theme", Theme.objects.subtree(theme))
+            scope = replace(scope, theme_ids=tuple(subtree))
+        for name in ("size", "stakeholder"):
+            if tags := cleaned.get(name):
+                scope = replace(scope, **{f"{name}_ids": tuple(self.ids(name, tags))})
+        if document := cleaned.get("document"):
+            scope = replace(scope, document_id=document.pk)
+        if meeting := cleaned.get("meeting"):
+            covering = SourceDocument.objects.filter(meetings=meeting).values_list("pk", flat=True)
+            scope = replace(scope, meeting_id=meeting.pk, meeting_document_ids=tuple(covering))
+        return scope
 
     def filter_queryset_excluding(self, queryset, exclude: str = ""):
         """Every valid filter except ``exclude`` (for that facet's counts), unordered."""

@@ -25,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
+from . import counts
 from .models import (
     Committee,
     Meeting,
@@ -445,7 +446,8 @@ def generate_opinions(
                 # million) can't fail: skip them, as pg_restore does. This also silences
                 # the data-version triggers, so the version is renewed by hand below.
                 cursor.execute("SET LOCAL session_replication_role = replica")
-        _load_postgresql(rows, count, progress)
+        with counts.suspended():
+            _load_postgresql(rows, count, progress)
         with connection.cursor() as cursor:
             if trusted:
                 cursor.execute("SET LOCAL session_replication_role = DEFAULT")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
@@ -17,6 +17,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from . import counts
 from .exporters import summary_title
 from .importers import ParsedDocument, ParsedNode, ParsedOpinion
 from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, TagRule, Theme
@@ -47,8 +48,14 @@ class ThemeNode:
         return self.theme.level - 1
 
 
-def theme_counts(opinions: QuerySet) -> dict[int, int]:
-    """Remarks per theme node (the node itself only)."""
+def theme_counts(opinions: QuerySet, scope: counts.Scope | None = None) -> dict[int, int]:
+    """Remarks per theme node (the node itself only).
+
+    Here and below, ``scope`` describes the same remarks as ``opinions`` for the count
+    tables (opinions/counts.py); given, the counts are read from them.
+    """
+    if scope is not None:
+        return counts.by_theme(scope)
     return dict(
         opinions.order_by().values("theme_id").annotate(n=Count("pk")).values_list("theme_id", "n")
     )
@@ -113,8 +120,12 @@ def _tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
     )
 
 
-def tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
+def tag_counts(
+    opinions: QuerySet, field_name: str, scope: counts.Scope | None = None
+) -> dict[int, int]:
     """Remarks of ``opinions`` per tag of the many-to-many ``field_name`` (one query)."""
+    if scope is not None:
+        return counts.by_tag(scope, field_name)
     return _tag_counts(opinions, field_name)
 
 
@@ -126,33 +137,88 @@ def _document_counts(opinions: QuerySet) -> dict[int, int]:
     )
 
 
-def _meeting_counts(opinions: QuerySet) -> dict[int, int]:
-    """Remarks per meeting: made at it directly, or printed in a document covering it."""
-    pairs = (
+def _venue_pairs(opinions: QuerySet) -> list[tuple[int | None, int | None, int]]:
+    return list(
         opinions.values("meeting_id", "source_document_id")
         .annotate(n=Count("pk"))
         .values_list("meeting_id", "source_document_id", "n")
     )
+
+
+def _meeting_counts(pairs: Iterable[tuple[int | None, int | None, int]]) -> dict[int, int]:
+    """Remarks per meeting from (meeting, document, remarks): made at it directly, or
+    printed in a document covering it."""
     covered: dict[int, set[int]] = defaultdict(set)
     for document_id, meeting_id in SourceDocument.meetings.through.objects.values_list(
         "sourcedocument_id", "meeting_id"
     ):
         covered[document_id].add(meeting_id)
-    counts: dict[int, int] = defaultdict(int)
+    totals: dict[int, int] = defaultdict(int)
     for meeting_id, document_id, n in pairs:
         for meeting in covered.get(document_id, set()) | ({meeting_id} - {None}):
-            counts[meeting] += n
-    return counts
+            totals[meeting] += n
+    return totals
 
 
-def list_facets(filterset) -> Facets:
+class _LiveCounts:
+    """The facet counts of ``list_facets`` from the remarks themselves."""
+
+    def __init__(self, filterset):
+        self.filterset = filterset
+
+    def _without(self, name):
+        return self.filterset.filter_queryset_excluding(self.filterset.queryset, name)
+
+    def themes(self):
+        return theme_counts(self._without("theme"))
+
+    def tags(self, name, field_name):
+        return _tag_counts(self._without(name), field_name)
+
+    def documents(self):
+        return _document_counts(self._without("document"))
+
+    def meetings(self):
+        return _meeting_counts(_venue_pairs(self._without("meeting")))
+
+
+class _TableCounts:
+    """The same from the count tables; documents and meetings share one query when
+    neither is filtered (the two scopes are then the same)."""
+
+    def __init__(self, scope: counts.Scope):
+        self.scope = scope
+        self._venues = {}
+
+    def _venue_pairs(self, name):
+        scope = self.scope.without(name)
+        if scope not in self._venues:
+            self._venues[scope] = counts.by_venue(scope)
+        return self._venues[scope]
+
+    def themes(self):
+        return counts.by_theme(self.scope.without("theme"))
+
+    def tags(self, name, field_name):
+        return counts.by_tag(self.scope.without(name), field_name)
+
+    def documents(self):
+        totals = defaultdict(int)
+        for _meeting, document, n in self._venue_pairs("document"):
+            if document is not None:
+                totals[document] += n
+        return totals
+
+    def meetings(self):
+        return _meeting_counts(self._venue_pairs("meeting"))
+
+
+def list_facets(filterset, scope: counts.Scope | None = None) -> Facets:
     """For every option of every facet, how many remarks it would give together with the
-    other active filters (the option's own facet left out). Eleven queries, whatever the
-    number of remarks, tags, documents and meetings."""
-    base = filterset.queryset
-
-    def without(name):
-        return filterset.filter_queryset_excluding(base, name)
+    other active filters (the option's own facet left out). At most eleven queries,
+    whatever the number of remarks, tags, documents and meetings; from the count tables
+    when ``scope`` (``filterset.count_scope()``) is given."""
+    source = _TableCounts(scope) if scope is not None else _LiveCounts(filterset)
 
     chosen_theme = _cleaned(filterset, "theme")
     theme_options = [
@@ -164,25 +230,25 @@ def list_facets(filterset) -> Facets:
             selected=chosen_theme is not None and chosen_theme.pk == node.theme.pk,
             depth=node.depth,
         )
-        for node in theme_tree(theme_counts(without("theme")))
+        for node in theme_tree(source.themes())
     ]
 
     tag_options = {}
     for name, model in TAG_AXES.items():
         chosen = {tag.pk for tag in (_cleaned(filterset, name) or [])}
-        counts = _tag_counts(without(name), model.opinion_field)
+        found = source.tags(name, model.opinion_field)
         tag_options[name] = [
             FacetOption(
-                tag.slug, tag.name, counts.get(tag.pk, 0), tag.pk in chosen, title=tag.description
+                tag.slug, tag.name, found.get(tag.pk, 0), tag.pk in chosen, title=tag.description
             )
             for tag in model.objects.filter(Q(is_active=True) | Q(pk__in=chosen))
         ]
 
-    # Documents and meetings from one GROUP BY: a remark counts for its own meeting and for
-    # every meeting its document covers (once, even when both say the same meeting). This
-    # replaces a correlated COUNT per meeting (2.3 s of 3.2 s at 100k remarks).
-    document_counts = _document_counts(without("document"))
-    meeting_counts = _meeting_counts(without("meeting"))
+    # Meetings from a GROUP BY (meeting, document): a remark counts for its own meeting and
+    # for every meeting its document covers (once, even when both say the same meeting).
+    # This replaced a correlated COUNT per meeting (2.3 s of 3.2 s at 100k remarks).
+    document_counts = source.documents()
+    meeting_counts = source.meetings()
     chosen_document = _cleaned(filterset, "document")
     documents = [
         FacetOption(
@@ -239,7 +305,9 @@ class ThemeSummary:
     per_node_limit: int
 
 
-def theme_summary(theme: Theme, visible: QuerySet, *, per_node: int = 20) -> ThemeSummary:
+def theme_summary(
+    theme: Theme, visible: QuerySet, scope: counts.Scope | None = None, *, per_node: int = 20
+) -> ThemeSummary:
     """Everything the theme page shows, in a fixed number of queries.
 
     The remarks are listed per node, at most ``per_node`` each (in document order), picked
@@ -250,7 +318,9 @@ def theme_summary(theme: Theme, visible: QuerySet, *, per_node: int = 20) -> The
     parent_of = {t.pk: t.parent_id for t in themes}
     below = {t.pk for t in themes if theme.pk in (t.pk, t.parent_id, parent_of.get(t.parent_id))}
     in_theme = visible.filter(theme_id__in=sorted(below))
-    nodes = theme_tree(theme_counts(in_theme), themes)
+    if scope is not None:
+        scope = replace(scope, theme_ids=tuple(sorted(below)))
+    nodes = theme_tree(theme_counts(in_theme, scope), themes)
     by_pk = {node.theme.pk: node for node in nodes}
     node = by_pk[theme.pk]
     subtree_ids = {t.pk for t in _subtree_themes(node)}
@@ -267,11 +337,13 @@ def theme_summary(theme: Theme, visible: QuerySet, *, per_node: int = 20) -> The
 
     size_bars = _bars(
         MunicipalitySize.objects.active(),
-        _tag_counts(in_theme, "municipality_sizes"),
+        tag_counts(in_theme, "municipality_sizes", scope),
         tag_url("size"),
     )
     stakeholder_bars = _bars(
-        Stakeholder.objects.active(), _tag_counts(in_theme, "stakeholders"), tag_url("stakeholder")
+        Stakeholder.objects.active(),
+        tag_counts(in_theme, "stakeholders", scope),
+        tag_url("stakeholder"),
     )
 
     ranked = in_theme.filter(pk__in=_first_per_node(in_theme, sorted(below), per_node))
@@ -324,23 +396,25 @@ class CrossTab:
         return 1 + min(4, int(4 * count / self.largest)) if self.largest else 0
 
 
-def crosstab(visible: QuerySet, axis: str) -> CrossTab:
+def crosstab(visible: QuerySet, axis: str, scope: counts.Scope | None = None) -> CrossTab:
     """Themes (with their subthemes rolled in) × tags of ``axis``: counts per cell."""
     model = TAG_AXES[axis]
-    relation = Opinion._meta.get_field(model.opinion_field)
-    through = relation.remote_field.through
-    tag_column = f"{relation.m2m_reverse_field_name()}_id"
-    pairs = (
-        through.objects.filter(opinion__in=visible.values("pk"))
-        .values("opinion__theme_id", tag_column)
-        .annotate(n=Count("pk"))
-        .values_list("opinion__theme_id", tag_column, "n")
-    )
+    if scope is not None:
+        pairs = counts.by_theme_and_tag(scope, model.opinion_field)
+    else:
+        relation = Opinion._meta.get_field(model.opinion_field)
+        tag_column = f"{relation.m2m_reverse_field_name()}_id"
+        pairs = (
+            relation.remote_field.through.objects.filter(opinion__in=visible.values("pk"))
+            .values("opinion__theme_id", tag_column)
+            .annotate(n=Count("pk"))
+            .values_list("opinion__theme_id", tag_column, "n")
+        )
     per_theme: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for theme_id, tag_id, n in pairs:
         per_theme[tag_id][theme_id] += n
     columns = list(model.objects.active())
-    nodes = theme_tree(theme_counts(visible))
+    nodes = theme_tree(theme_counts(visible, scope))
     rows, largest = [], 0
     for node in nodes:
         if node.theme.level > 2:

@@ -15,11 +15,11 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import caching, exporters, search, selectors, services
+from . import caching, counts, exporters, search, selectors, services
 from .filters import OpinionFilter
 from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
 from .importers import render_summary
-from .models import Opinion, Theme
+from .models import Opinion, Theme, visible_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,17 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
         # The count of a million rows is the slow half of a page; the rows are an index scan.
+        scope = self.count_scope()
         paginator.count = caching.cached(
-            self.request, "list-count", caching.query_parts(self.request), queryset.count
+            self.request,
+            "list-count",
+            caching.query_parts(self.request),
+            (lambda: counts.total(scope)) if scope else queryset.count,
         )
         return paginator
+
+    def count_scope(self) -> counts.Scope | None:
+        return self.filterset.count_scope(visible_statuses(self.request.user))
 
     def paginate_queryset(self, queryset, page_size):
         """Like Django's, but a bad or out-of-range ``page`` shows the nearest page, not a 404."""
@@ -77,7 +84,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                 self.request,
                 "list-facets",
                 caching.query_parts(self.request),
-                lambda: selectors.list_facets(self.filterset),
+                lambda: selectors.list_facets(self.filterset, self.count_scope()),
             ),
             chips=chips,
             chip_values=[value for _facet, value, _url in chips],
@@ -113,13 +120,15 @@ class ThemeIndexView(caching.CachedPageMixin, TemplateView):
     template_name = "opinions/theme_index.html"
 
     def get_context_data(self, **kwargs):
-        counts = caching.cached(
+        per_theme = caching.cached(
             self.request,
             "theme-counts",
             (),
-            lambda: selectors.theme_counts(visible_opinions(self.request)),
+            lambda: selectors.theme_counts(
+                visible_opinions(self.request), counts.visible_scope(self.request.user)
+            ),
         )
-        return super().get_context_data(nodes=selectors.theme_tree(counts), **kwargs)
+        return super().get_context_data(nodes=selectors.theme_tree(per_theme), **kwargs)
 
 
 class ThemeDetailView(caching.CachedPageMixin, TemplateView):
@@ -132,7 +141,9 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
             self.request,
             "theme-summary",
             theme.pk,
-            lambda: selectors.theme_summary(theme, visible_opinions(self.request)),
+            lambda: selectors.theme_summary(
+                theme, visible_opinions(self.request), counts.visible_scope(self.request.user)
+            ),
         )
         return super().get_context_data(
             theme=theme,
@@ -155,7 +166,9 @@ class CrossTabView(caching.CachedPageMixin, TemplateView):
                 self.request,
                 "crosstab",
                 axis,
-                lambda: selectors.crosstab(visible_opinions(self.request), axis),
+                lambda: selectors.crosstab(
+                    visible_opinions(self.request), axis, counts.visible_scope(self.request.user)
+                ),
             ),
             axis=axis,
             axis_label=selectors.TAG_AXES[axis]._meta.verbose_name,
