@@ -167,12 +167,21 @@ class OpinionFilter(django_filters.FilterSet):
             self.query = search.parse_query(raw, groups)
         return self.query
 
+    @property
+    def applied_search(self) -> search.Query | None:
+        """The search the results are filtered by: None without one, or when ``q`` is
+        invalid (e.g. holds a NUL character) and so dropped, like any invalid filter."""
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.search_query if self.form.cleaned_data.get("q") else None
+
     # --- What the list needs beyond filtering -----------------------------------------
 
     def count_scope(self, statuses) -> counts.Scope | None:
-        """These filters for the count tables, or None when they cannot answer (a search,
-        or a database without them): count the remarks then."""
-        if not counts.available() or self.search_query:
+        """These filters but the search, over remarks of ``statuses``, for the count tables
+        (opinions/counts.py); None on a database without them."""
+        if not counts.available():
             return None
         cleaned = {}
         if self.is_bound:

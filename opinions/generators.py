@@ -313,6 +313,10 @@ def _copy_text(value) -> str:
     return str(value)
 
 
+def _copy_array(ids) -> str:
+    return "{" + ",".join(str(pk) for pk in sorted(ids)) + "}"
+
+
 def _copy_lines(rows) -> str:
     return "".join("\t".join(_copy_text(v) for v in row) + "\n" for row in rows)
 
@@ -320,7 +324,8 @@ def _copy_lines(rows) -> str:
 def _load_postgresql(rows: Iterator[Row], count: int, progress: Callable[[int], None]) -> None:
     opinion_sql = (
         "COPY opinions_opinion (id, body, search_text, theme_id, source_document_id, meeting_id,"
-        " position, status, created_at, updated_at, version, review_comment) FROM STDIN"
+        " position, status, created_at, updated_at, version, review_comment,"
+        " size_ids, stakeholder_ids) FROM STDIN"
     )
     sizes_sql = (
         "COPY opinions_opinion_municipality_sizes (opinion_id, municipalitysize_id) FROM STDIN"
@@ -346,6 +351,9 @@ def _load_postgresql(rows: Iterator[Row], count: int, progress: Callable[[int], 
                     row.created_at,
                     1,  # Opinion.version: the first version (a Django default, not the table's)
                     "",  # review_comment
+                    # The tag ids the database keeps on the row for counting (migration 0011).
+                    _copy_array(row.size_ids),
+                    _copy_array(row.stakeholder_ids),
                 )
             )
             size_lines.extend(f"{row.id}\t{tag}\n" for tag in row.size_ids)

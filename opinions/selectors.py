@@ -17,7 +17,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from . import counts
+from . import counts, search
 from .exporters import summary_title
 from .importers import ParsedDocument, ParsedNode, ParsedOpinion
 from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, TagRule, Theme
@@ -160,14 +160,25 @@ def _meeting_counts(pairs: Iterable[tuple[int | None, int | None, int]]) -> dict
     return totals
 
 
+def _documents_of(pairs) -> dict[int, int]:
+    totals: dict[int, int] = defaultdict(int)
+    for _meeting, document, n in pairs:
+        if document is not None:
+            totals[document] += n
+    return totals
+
+
 class _LiveCounts:
-    """The facet counts of ``list_facets`` from the remarks themselves."""
+    """The list's counts from the remarks themselves: one query per facet."""
 
     def __init__(self, filterset):
         self.filterset = filterset
 
     def _without(self, name):
         return self.filterset.filter_queryset_excluding(self.filterset.queryset, name)
+
+    def total(self):
+        return self._without("").count()
 
     def themes(self):
         return theme_counts(self._without("theme"))
@@ -196,6 +207,9 @@ class _TableCounts:
             self._venues[scope] = counts.by_venue(scope)
         return self._venues[scope]
 
+    def total(self):
+        return counts.total(self.scope)
+
     def themes(self):
         return counts.by_theme(self.scope.without("theme"))
 
@@ -203,23 +217,57 @@ class _TableCounts:
         return counts.by_tag(self.scope.without(name), field_name)
 
     def documents(self):
-        totals = defaultdict(int)
-        for _meeting, document, n in self._venue_pairs("document"):
-            if document is not None:
-                totals[document] += n
-        return totals
+        return _documents_of(self._venue_pairs("document"))
 
     def meetings(self):
         return _meeting_counts(self._venue_pairs("meeting"))
 
 
-def list_facets(filterset, scope: counts.Scope | None = None) -> Facets:
-    """For every option of every facet, how many remarks it would give together with the
-    other active filters (the option's own facet left out). At most eleven queries,
-    whatever the number of remarks, tags, documents and meetings; from the count tables
-    when ``scope`` (``filterset.count_scope()``) is given."""
-    source = _TableCounts(scope) if scope is not None else _LiveCounts(filterset)
+class _SearchCounts:
+    """The same for a search, from one pass over its matches (counts.search_counts)."""
 
+    def __init__(self, found: counts.ListCounts):
+        self.found = found
+
+    def total(self):
+        return self.found.total
+
+    def themes(self):
+        return self.found.themes
+
+    def tags(self, name, field_name):
+        return self.found.tags[field_name]
+
+    def documents(self):
+        return _documents_of(self.found.documents)
+
+    def meetings(self):
+        return _meeting_counts(self.found.meetings)
+
+
+def list_counts(filterset, statuses=None) -> tuple[int, Facets]:
+    """The number of remarks the list's filters give, and every facet's options with their
+    counts. ``statuses`` are those of ``filterset.queryset`` (``visible_statuses``); without
+    them the remarks are counted.
+
+    On PostgreSQL from the count tables (a few queries over a few thousand rows), or for a
+    search from one statement over its matches; elsewhere from the remarks, one query per
+    facet. Either way a fixed number of queries.
+    """
+    scope = filterset.count_scope(statuses) if statuses is not None else None
+    if scope is None:
+        source = _LiveCounts(filterset)
+    elif query := filterset.applied_search:
+        matching = search.filter_queryset(filterset.queryset, query)
+        source = _SearchCounts(counts.search_counts(scope, matching))
+    else:
+        source = _TableCounts(scope)
+    return source.total(), _facets(filterset, source)
+
+
+def _facets(filterset, source) -> Facets:
+    """For every option of every facet, how many remarks it would give together with the
+    other active filters (the option's own facet left out)."""
     chosen_theme = _cleaned(filterset, "theme")
     theme_options = [
         FacetOption(

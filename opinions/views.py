@@ -48,17 +48,20 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
         # The count of a million rows is the slow half of a page; the rows are an index scan.
-        scope = self.count_scope()
-        paginator.count = caching.cached(
-            self.request,
-            "list-count",
-            caching.query_parts(self.request),
-            (lambda: counts.total(scope)) if scope else queryset.count,
-        )
+        paginator.count, _facets = self.counts()
         return paginator
 
-    def count_scope(self) -> counts.Scope | None:
-        return self.filterset.count_scope(visible_statuses(self.request.user))
+    def counts(self) -> tuple[int, selectors.Facets]:
+        """The result count and the facets, computed together (a search reads its
+        matches once for all of them) and cached until the data changes."""
+        if not hasattr(self, "_counts"):
+            self._counts = caching.cached(
+                self.request,
+                "list-counts",
+                caching.query_parts(self.request),
+                lambda: selectors.list_counts(self.filterset, visible_statuses(self.request.user)),
+            )
+        return self._counts
 
     def paginate_queryset(self, queryset, page_size):
         """Like Django's, but a bad or out-of-range ``page`` shows the nearest page, not a 404."""
@@ -80,12 +83,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         chips = self.filterset.chips()
         context.update(
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
-            facets=caching.cached(
-                self.request,
-                "list-facets",
-                caching.query_parts(self.request),
-                lambda: selectors.list_facets(self.filterset, self.count_scope()),
-            ),
+            facets=self.counts()[1],
             chips=chips,
             chip_values=[value for _facet, value, _url in chips],
             query=query,
