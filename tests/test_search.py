@@ -151,3 +151,22 @@ def test_search_text_follows_the_body():
 def test_starter_synonym_groups_exist():
     words = {word for group in SynonymGroup.objects.all() for word in group.term_list}
     assert {"自治体", "地方公共団体", "首長", "市町村長"} <= words
+
+
+def test_synonyms_use_the_index_and_rows_are_checked_with_like_alone(on_postgresql):
+    """One index scan per alternative; the rows found are checked by substring only, never
+    by recomputing their bigrams (a PL/pgSQL call per row)."""
+    OpinionFactory(body="若い世代の女性の就業")
+    query = search.parse_query("若者 女性", [("若者", "若い世代")])
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_indexscan = off")
+        sql, params = search.filter_queryset(Opinion.objects.all(), query).query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SET enable_seqscan = on")
+        cursor.execute("SET enable_indexscan = on")
+    assert sum("opinion_search_bigrams_gin" in line for line in plan) >= 2
+    filters = [line for line in plan if line.strip().startswith("Filter:")]
+    assert filters and not any("opinions_bigrams" in line for line in filters), plan
+    assert list(search.filter_queryset(Opinion.objects.all(), query)) == [Opinion.objects.get()]
