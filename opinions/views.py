@@ -87,7 +87,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                 lambda: selectors.list_facets(self.filterset, self.count_scope()),
             ),
             chips=chips,
-            chip_values=[value for _facet, value, _url in chips],
+            chip_values=[value for _facet, value, _url, _lang in chips],
             query=query,
             snippets={
                 opinion.pk: search.highlight(opinion.body, query, width=160 if query else 200)
