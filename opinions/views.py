@@ -348,7 +348,9 @@ class OpinionEditView(AuthorOnlyMixin, FormView):
         return rebound
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(opinion=self.opinion, **kwargs)
+        # In a conflict every value shown is data (Japanese), but the status's.
+        status_label = Opinion._meta.get_field("status").verbose_name
+        return super().get_context_data(opinion=self.opinion, status_label=status_label, **kwargs)
 
 
 class OpinionWithdrawView(AuthorOnlyMixin, TemplateView):
