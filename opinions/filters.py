@@ -25,8 +25,21 @@ from .models import (
 )
 
 
+class ThemeSelect(forms.Select):
+    """The theme options marked as Japanese (their labels are data); not the empty choice,
+    which is interface text."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value != "":
+            option["attrs"]["lang"] = "ja"
+        return option
+
+
 class ThemeChoiceField(forms.ModelChoiceField):
     """Themes as an indented tree."""
+
+    widget = ThemeSelect
 
     def label_from_instance(self, obj: Theme) -> str:
         return "\u3000" * (obj.level - 1) + obj.short_label
@@ -239,34 +252,51 @@ class OpinionFilter(django_filters.FilterSet):
                 data[key] = value
         return f"?{data.urlencode()}" if data else "?"
 
-    def chips(self) -> list[tuple[str, str, str]]:
-        """Active filters as (facet label, value label, URL without it)."""
+    def chips(self) -> list[tuple[str, str, str, str]]:
+        """Active filters as (facet label, value label, URL without it, language of the value:
+        "ja" for data and the search words, "" for a value in the interface's language)."""
         if not self.is_bound or not self.is_valid():
             self.is_valid()
         cleaned = getattr(self.form, "cleaned_data", {})
         chips = []
         if self.search_query:
             chips.append(
-                (str(self.form["q"].label), self.search_query.raw[:50], self._url_with(q=None))
+                (
+                    str(self.form["q"].label),
+                    self.search_query.raw[:50],
+                    self._url_with(q=None),
+                    "ja",
+                )
             )
         if theme := cleaned.get("theme"):
             chips.append(
-                (str(self.form["theme"].label), theme.short_label, self._url_with(theme=None))
+                (str(self.form["theme"].label), theme.short_label, self._url_with(theme=None), "ja")
             )
         for name in ("size", "stakeholder"):
             selected = list(cleaned.get(name) or [])
             for tag in selected:
                 rest = [t.slug for t in selected if t.pk != tag.pk]
                 chips.append(
-                    (str(self.form[name].label), tag.name, self._url_with(**{name: rest or None}))
+                    (
+                        str(self.form[name].label),
+                        tag.name,
+                        self._url_with(**{name: rest or None}),
+                        "ja",
+                    )
                 )
         if document := cleaned.get("document"):
             chips.append(
-                (str(self.form["document"].label), str(document), self._url_with(document=None))
+                (
+                    str(self.form["document"].label),
+                    str(document),
+                    self._url_with(document=None),
+                    "ja",
+                )
             )
         if meeting := cleaned.get("meeting"):
+            # 第1回 / Meeting 1: the interface's words, not data.
             chips.append(
-                (str(self.form["meeting"].label), str(meeting), self._url_with(meeting=None))
+                (str(self.form["meeting"].label), str(meeting), self._url_with(meeting=None), "")
             )
         return chips
 

@@ -33,7 +33,8 @@ class OpinionForm(forms.ModelForm):
         model = Opinion
         fields = ["body", "theme", "municipality_sizes", "stakeholders", "meeting"]
         widgets = {
-            "body": forms.Textarea(attrs={"rows": 8}),
+            # The remark is data, in Japanese whatever the interface's language.
+            "body": forms.Textarea(attrs={"rows": 8, "lang": "ja"}),
             "municipality_sizes": forms.CheckboxSelectMultiple,
             "stakeholders": forms.CheckboxSelectMultiple,
         }

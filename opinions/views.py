@@ -85,7 +85,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
             facets=self.counts()[1],
             chips=chips,
-            chip_values=[value for _facet, value, _url in chips],
+            chip_values=[value for _facet, value, _url, _lang in chips],
             query=query,
             snippets={
                 opinion.pk: search.highlight(opinion.body, query, width=160 if query else 200)
@@ -346,7 +346,9 @@ class OpinionEditView(AuthorOnlyMixin, FormView):
         return rebound
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(opinion=self.opinion, **kwargs)
+        # In a conflict every value shown is data (Japanese), but the status's.
+        status_label = Opinion._meta.get_field("status").verbose_name
+        return super().get_context_data(opinion=self.opinion, status_label=status_label, **kwargs)
 
 
 class OpinionWithdrawView(AuthorOnlyMixin, TemplateView):

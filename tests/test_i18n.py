@@ -8,14 +8,16 @@ import re
 import shutil
 from pathlib import Path
 
+import lxml.html  # comes with python-docx (the DOCX export)
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.html import escape
 
-from opinions import roles
+from opinions import roles, services
 from opinions.models import (
     Committee,
     MunicipalitySize,
@@ -47,6 +49,11 @@ MAKEMESSAGES_IGNORE = [".venv", "node_modules", "staticfiles"]
 JAPANESE = re.compile(r"[\u3001-\u30ff\u3400-\u9fff\uff01-\uffef]+")
 # The switch names each language in itself, so 日本語 is on every English page by design.
 LANGUAGE_NAMES = {"日本語"}
+# Kana and CJK ideographs: words a screen reader reading English would mangle (unlike 「…」
+# quoting an example in the English help of the search box).
+JAPANESE_WORDS = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
+# Read by screen readers besides the text; an element's lang applies to them too.
+SPOKEN_ATTRIBUTES = ("title", "aria-label", "alt")
 
 BODY = "関係人口を増やすため都市部の若者が週末に農村で働ける仕組みを整えるべきだ。"
 
@@ -86,6 +93,7 @@ def japanese_chrome(html: str, entered: tuple[str, ...] = ()) -> list[str]:
             ),
             *Committee.objects.values_list("name", flat=True),
             *(str(document) for document in SourceDocument.objects.all()),
+            *SourceDocument.objects.values_list("slug", flat=True),  # in links and <option>s
         ]
     )
     return sorted(
@@ -158,6 +166,44 @@ def assert_english(
     for text in expected:
         assert text in html, f"{text!r} is not on the page"
     assert japanese_chrome(html, entered) == [], "Japanese interface text on an English page"
+    return html
+
+
+def declared_language(element) -> str:
+    """The lang of the nearest element, from ``element`` up, that has one."""
+    found = element.xpath("ancestor-or-self::*[@lang][1]/@lang")
+    return found[0] if found else ""
+
+
+def spoken(html: str) -> list[tuple[str, str]]:
+    """What a screen reader reads in the page's <body> (text, and the attributes it speaks),
+    each with the language it is declared in."""
+    body = lxml.html.document_fromstring(html).body
+    nodes = body.xpath(
+        ".//text()[not(ancestor::script or ancestor::style)]"
+        + "".join(f" | .//@{name}" for name in SPOKEN_ATTRIBUTES)
+    )
+    texts = []
+    for node in nodes:
+        element = node.getparent()
+        if node.is_tail:  # the text after an element is its parent's
+            element = element.getparent()
+        texts.append((str(node), declared_language(element)))
+    return texts
+
+
+def assert_data_in_japanese(response, *data: str, entered: tuple[str, ...] = ()) -> str:
+    """An English page whose Japanese (the data) is all inside elements with lang="ja", so
+    that screen readers read it as Japanese; each of ``data`` is shown there."""
+    html = assert_english(response, entered=entered)
+    texts = spoken(html)
+    read_as_english = [
+        text.strip() for text, lang in texts if JAPANESE_WORDS.search(text) and lang != "ja"
+    ]
+    assert read_as_english == [], 'Japanese data outside any lang="ja" element'
+    in_japanese = [text for text, lang in texts if lang == "ja"]
+    for text in data:
+        assert any(text in piece for piece in in_japanese), f'{text!r} is not marked lang="ja"'
     return html
 
 
@@ -395,6 +441,236 @@ def test_the_other_pages_in_english(english, remarks, member):
         "Publish",
         "Return",
     )
+
+
+# --- English pages: the data marked as Japanese, for screen readers ----------------------
+
+
+def tags_of(remark) -> list[str]:
+    return [tag.name for tag in (*remark.municipality_sizes.all(), *remark.stakeholders.all())]
+
+
+def test_list_marks_remarks_snippets_themes_tags_and_facets_as_japanese(english, seed):
+    response = english.get(reverse("opinions:opinion-list"), {"q": "地方公共団体"})
+    remarks = list(response.context["object_list"])
+    facets = response.context["facets"]
+    options = [*facets.theme, *facets.size, *facets.stakeholder, *facets.document, *facets.meeting]
+    html = assert_data_in_japanese(
+        response,
+        *(node.short_label for remark in remarks for node in remark.breadcrumbs),
+        *(name for remark in remarks for name in tags_of(remark)),
+        *(option.label for option in options),
+        *(option.title for option in options if option.title),
+        "地方公共団体",  # in the line saying the search took its synonyms too
+    )
+    marks = lxml.html.document_fromstring(html).body.xpath(".//mark")
+    assert marks and remarks
+    assert {declared_language(mark) for mark in marks} == {"ja"}
+
+
+def test_list_chips_mark_the_data_as_japanese_and_the_meeting_number_not(english, seed):
+    theme = Theme.objects.get(slug="dai1ki-kadai")
+    document = SourceDocument.objects.first()
+    meeting = document.meetings.first()
+    response = english.get(
+        reverse("opinions:opinion-list"),
+        {
+            "q": "地方",
+            "theme": theme.slug,
+            "stakeholder": "women",
+            "size": "small-municipality",
+            "document": document.slug,
+            "meeting": meeting.pk,
+        },
+    )
+    data = ["地方", theme.short_label, "女性", "小規模自治体", str(document)]
+    html = assert_data_in_japanese(response, *data)
+    chips = lxml.html.document_fromstring(html).body.find_class("chip")[:-1]  # not "Clear all"
+    values = {chip.text_content().split(": ", 1)[1].split("×")[0]: chip for chip in chips}
+    number = f"Meeting {meeting.number}"  # 第1回: the interface's words, not data
+    assert values.keys() == {*data, number}
+    assert declared_language(values[number][1]) == "en"
+
+
+def test_detail_marks_the_remark_its_themes_tags_source_and_neighbours_as_japanese(english, seed):
+    opinion = (
+        Opinion.objects.filter(municipality_sizes__isnull=False, stakeholders__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    response = english.get(opinion.get_absolute_url())
+    context = response.context
+    neighbours = [other for other in (context["previous"], context["next"]) if other]
+    assert neighbours and context["related"]
+    assert_data_in_japanese(
+        response,
+        opinion.body[:20],
+        *(node.short_label for node in opinion.breadcrumbs),  # the breadcrumbs
+        *(node.display_name for node in opinion.breadcrumbs),  # the heading and the trail
+        *tags_of(opinion),
+        str(opinion.source_document),
+        *(other.body[:20] for other in neighbours),
+        *(other.body[:20] for other in context["related"]),
+    )
+
+
+def test_detail_marks_the_committee_but_not_the_meeting_number(english, remarks):
+    html = assert_data_in_japanese(english.get(remarks["opinion"].get_absolute_url()))
+    assert (
+        '<dd><span><span lang="ja">総合戦略策定会議</span> Meeting 1 (May 20, 2019)</span>' in html
+    )
+
+
+def test_theme_index_marks_every_theme_as_japanese(english, seed):
+    assert_data_in_japanese(
+        english.get(reverse("opinions:theme-index")),
+        *(theme.display_name for theme in Theme.objects.all()),
+    )
+
+
+def test_theme_page_marks_themes_chart_labels_and_remarks_as_japanese(english, seed):
+    response = english.get(reverse("opinions:theme-detail", args=["dai1ki-kadai"]))
+    summary = response.context["summary"]
+    bars = [*summary.size_bars, *summary.stakeholder_bars]
+    html = assert_data_in_japanese(
+        response,
+        *(node.theme.display_name for node in summary.subtree),
+        *(bar.label for bar in bars),
+        *(remark.body[:20] for _, remarks in summary.opinions_by_node for remark in remarks),
+    )
+    labels = lxml.html.document_fromstring(html).body.find_class("chart__label")
+    assert [label.text for label in labels] == [bar.label for bar in bars]
+    assert {declared_language(label) for label in labels} == {"ja"}
+
+
+@pytest.mark.parametrize("axis", ["stakeholder", "size"])
+def test_crosstab_marks_themes_and_tags_as_japanese(english, seed, axis):
+    response = english.get(reverse("opinions:crosstab"), {"axis": axis})
+    table = response.context["table"]
+    assert_data_in_japanese(
+        response,
+        *(tag.name for tag in table.columns),
+        *(
+            node.theme.display_name if node.theme.level == 1 else node.theme.short_label
+            for node, _cells in table.rows
+        ),
+    )
+
+
+def test_member_and_secretariat_pages_mark_the_data_as_japanese(english, remarks, member):
+    """Submission (form, confirmation, done), マイページ, edit, withdraw and the review queue."""
+    english.force_login(member)
+    submit = reverse("opinions:submit")
+    assert_data_in_japanese(
+        english.get(submit), remarks["subtheme"].short_label, remarks["stakeholder"].name
+    )
+    data = {
+        "body": "農村の暮らしを支える交通の確保が欠かせない。",
+        "theme": remarks["theme"].pk,
+        "stakeholders": remarks["stakeholder"].pk,
+        "token": "2d4c1b6a-8e9f-4a0b-9c1d-3e5f7a9b1c2d",
+        "step": "confirm",
+    }
+    assert_data_in_japanese(
+        english.post(submit, data),
+        data["body"],
+        remarks["theme"].display_name,
+        remarks["stakeholder"].name,
+        "中山間地域",  # the tag suggested
+        "農村",  # the words it was suggested for
+        entered=(data["body"],),
+    )
+    data["step"] = "save"
+    done = english.post(submit, data)
+    mine = Opinion.objects.get(author=member)
+    assert done.url == reverse("opinions:submit-done", args=[mine.pk])
+    assert_data_in_japanese(english.get(done.url), data["body"], remarks["theme"].display_name)
+
+    returned = OpinionFactory(
+        body="空き家の改修に補助を出すべきだ。",
+        author=member,
+        theme=remarks["subtheme"],
+        status=Opinion.Status.RETURNED,
+        review_comment="対象となる地域を書き添えてください。",
+    )
+    assert_data_in_japanese(
+        english.get(reverse("opinions:mypage")),
+        returned.body,
+        returned.review_comment,
+        remarks["subtheme"].short_label,
+        entered=(returned.review_comment,),
+    )
+    assert_data_in_japanese(
+        english.get(reverse("opinions:opinion-edit", args=[returned.pk])),
+        returned.body,  # in the text area
+        returned.review_comment,
+        remarks["subtheme"].short_label,  # among the options
+        entered=(returned.review_comment,),
+    )
+    assert_data_in_japanese(
+        english.get(reverse("opinions:opinion-withdraw", args=[returned.pk])), returned.body
+    )
+
+    staff = UserFactory(username="suzuki")
+    staff.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    english.force_login(staff)
+    assert_data_in_japanese(
+        english.get(reverse("opinions:review-queue")),
+        data["body"],
+        remarks["theme"].display_name,  # in the heading "Remark 12: …"
+        remarks["stakeholder"].name,
+    )
+
+
+def test_an_edit_conflict_marks_the_changed_data_but_not_the_status(english, remarks, member):
+    pending = OpinionFactory(body=BODY, author=member, theme=remarks["theme"], status="pending")
+    english.force_login(member)
+    edit = reverse("opinions:opinion-edit", args=[pending.pk])
+    started_at = english.get(edit).context["form"]["version"].value()
+    services.review_opinion(
+        pending.pk,
+        by=UserFactory(),
+        expected_version=pending.version,
+        publish=False,
+        comment="表現を見直してください",
+    )
+    response = english.post(
+        edit, {"body": BODY, "theme": remarks["theme"].pk, "version": started_at}
+    )
+    html = assert_data_in_japanese(
+        response, "表現を見直してください", entered=("表現を見直してください",)
+    )
+    rows = lxml.html.document_fromstring(html).body.xpath(".//table[@class='diff']/tbody/tr")
+    cells = {
+        row[0].text: [(cell.text_content(), declared_language(cell)) for cell in row[1:]]
+        for row in rows
+    }
+    assert cells["Status"] == [("Awaiting review", "en"), ("Returned", "en")]
+    assert cells["Comment from the Secretariat"] == [("—", "ja"), ("表現を見直してください", "ja")]
+
+
+def test_data_marked_inside_a_translated_sentence_is_still_escaped(english, remarks, member):
+    theme = ThemeFactory(name="<b>太字</b>のテーマ", short_label="<b>太字</b>")
+    pending = OpinionFactory(body=BODY, author=member, theme=theme, status="pending")
+    staff = UserFactory()
+    staff.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    english.force_login(staff)
+    html = english.get(reverse("opinions:review-queue")).content.decode()
+    heading = f'Remark {pending.pk}: <span lang="ja">{escape(theme.display_name)}</span></h2>'
+    assert heading in html and "<b>太字" not in html
+
+
+def test_japanese_pages_stay_japanese_throughout(client, seed):
+    """lang="ja" is on the data on every page (redundant on Japanese ones, and harmless): the
+    page is still Japanese as a whole, and nothing on it claims another language but the
+    switch's "English"."""
+    response = client.get(reverse("opinions:theme-detail", args=["dai1ki-kadai"]))
+    html = response.content.decode()
+    assert '<html lang="ja">' in html and response.headers["Content-Language"] == "ja"
+    assert "小規模自治体</a></th><td>5</td>" in html  # the chart's table, as it was
+    languages = {lang for text, lang in spoken(html) if text.strip()}
+    assert languages == {"ja", "en"}
+    assert [text for text, lang in spoken(html) if lang == "en"] == ["English"]
 
 
 # --- The catalogue ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -7,6 +8,14 @@ register = template.Library()
 def get_item(mapping, key):
     """``mapping[key]`` in a template (None when missing)."""
     return mapping.get(key)
+
+
+@register.filter
+def lang_ja(value):
+    """``value`` (data, always Japanese) in a ``<span lang="ja">``, escaped: for data inside a
+    translated sentence, where no element of its own holds it (screen readers then read it as
+    Japanese on the English pages too)."""
+    return format_html('<span lang="ja">{}</span>', value)
 
 
 @register.filter
