@@ -153,20 +153,22 @@ def test_starter_synonym_groups_exist():
     assert {"自治体", "地方公共団体", "首長", "市町村長"} <= words
 
 
-def test_synonyms_use_the_index_and_rows_are_checked_with_like_alone(on_postgresql):
-    """One index scan per alternative; the rows found are checked by substring only, never
-    by recomputing their bigrams (a PL/pgSQL call per row)."""
-    OpinionFactory(body="若い世代の女性の就業")
-    query = search.parse_query("若者 女性", [("若者", "若い世代")])
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        cursor.execute("SET enable_indexscan = off")
-        sql, params = search.filter_queryset(Opinion.objects.all(), query).query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SET enable_seqscan = on")
-        cursor.execute("SET enable_indexscan = on")
-    assert sum("opinion_search_bigrams_gin" in line for line in plan) >= 2
-    filters = [line for line in plan if line.strip().startswith("Filter:")]
-    assert filters and not any("opinions_bigrams" in line for line in filters), plan
-    assert list(search.filter_queryset(Opinion.objects.all(), query)) == [Opinion.objects.get()]
+def test_a_term_narrows_by_any_alternatives_bigrams_then_checks_substrings():
+    """(any alternative's bigrams) AND (any alternative's substring): the index answers the
+    first part with one scan per alternative; rows are then checked by substring, not by
+    recomputing their bigrams, as an OR of (bigrams AND substring) made the planner do."""
+    query = search.parse_query("若者", [("若者", "若い世代")])
+    condition = search._term_condition(query.terms[0], use_index=True)
+    indexed, exact = condition.children
+    assert condition.connector == "AND" and indexed.connector == exact.connector == "OR"
+    assert {lookup for lookup, _ in indexed.children} == {"search_bigrams__contains"}
+    assert exact.children == [
+        ("search_text__contains", "若者"),
+        ("search_text__contains", "若い世代"),
+    ]
+    # A one-character alternative has no bigram: substrings only.
+    single = search.parse_query("国", [("国", "国家")]).terms[0]
+    assert search._term_condition(single, use_index=True).children == [
+        ("search_text__contains", "国"),
+        ("search_text__contains", "国家"),
+    ]
