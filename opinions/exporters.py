@@ -52,64 +52,40 @@ def neutralize(value: str) -> str:
 @dataclass(frozen=True)
 class Column:
     header: str
-    value: Callable  # opinion -> str | int
+    value: Callable  # record -> str | int
     width: int = 18  # in a spreadsheet, in characters
 
 
-def _level_name(level: int) -> Callable:
-    def value(opinion) -> str:
-        return next((node.name for node in opinion.breadcrumbs if node.level == level), "")
-
-    return value
-
-
-def _names(field: str) -> Callable:
-    # .all() reads the prefetched rows: no query per remark.
-    return lambda opinion: "、".join(tag.name for tag in getattr(opinion, field).all())
-
-
-def _meetings(opinion) -> str:
-    """The meeting the remark was made at, else the meetings its document covers."""
-    if opinion.meeting is not None:
-        return str(opinion.meeting)
-    if opinion.source_document is not None:
-        return "、".join(str(meeting) for meeting in opinion.source_document.meetings.all())
-    return ""
+def _joined(values: list[str]) -> str:
+    return "、".join(values)
 
 
 def export_columns(*, include_status: bool, base_url: str) -> list[Column]:
-    """The columns of a list export. ``base_url`` (scheme and host) makes the URL absolute.
-
-    Expects each remark with ``Opinion.objects.with_export_relations()`` loaded.
-    """
+    """The columns of a list export, over ``selectors.ExportRecord`` rows. ``base_url``
+    (scheme and host) makes the URL absolute."""
     columns = [
-        Column(_("ID"), lambda opinion: opinion.pk, width=8),
-        Column(_("章"), _level_name(1)),
-        Column(_("テーマ"), _level_name(2)),
-        Column(_("小テーマ"), _level_name(3)),
-        Column(_("本文"), lambda opinion: opinion.body, width=80),
-        Column(_("自治体規模"), _names("municipality_sizes")),
-        Column(_("関係者"), _names("stakeholders")),
-        Column(_("会議"), _meetings),
-        Column(_("資料"), lambda opinion: str(opinion.source_document or "")),
+        Column(_("ID"), lambda record: record.pk, width=8),
+        Column(_("章"), lambda record: record.trail[0]),
+        Column(_("テーマ"), lambda record: record.trail[1]),
+        Column(_("小テーマ"), lambda record: record.trail[2]),
+        Column(_("本文"), lambda record: record.body, width=80),
+        Column(_("自治体規模"), lambda record: _joined(record.sizes)),
+        Column(_("関係者"), lambda record: _joined(record.stakeholders)),
+        Column(_("会議"), lambda record: _joined(record.meetings)),
+        Column(_("資料"), lambda record: record.document),
     ]
     if include_status:
-        columns.append(Column(_("状態"), lambda opinion: opinion.get_status_display()))
-    columns.append(
-        Column(
-            _("URL"),
-            lambda opinion: base_url.rstrip("/") + opinion.get_absolute_url(),
-            width=40,
-        )
-    )
+        columns.append(Column(_("状態"), lambda record: record.status))
+    base = base_url.rstrip("/")
+    columns.append(Column(_("URL"), lambda record: base + record.path, width=40))
     return columns
 
 
-def rows(opinions: Iterable, columns: list[Column]) -> Iterator[list]:
-    """The header, then one list of values per remark."""
+def rows(records: Iterable, columns: list[Column]) -> Iterator[list]:
+    """The header, then one list of values per record."""
     yield [column.header for column in columns]
-    for opinion in opinions:
-        yield [column.value(opinion) for column in columns]
+    for record in records:
+        yield [column.value(record) for column in columns]
 
 
 # --- CSV ---------------------------------------------------------------------------------

@@ -372,13 +372,6 @@ class OpinionQuerySet(models.QuerySet):
             "stakeholders",
         )
 
-    def with_export_relations(self) -> "OpinionQuerySet":
-        """A list row plus the meetings of its document (the export's 会議 column), joined:
-        an export reads every row, in chunks of a server-side cursor."""
-        return self.select_related(
-            "theme__parent__parent", "source_document", "meeting"
-        ).prefetch_related("municipality_sizes", "stakeholders", "source_document__meetings")
-
 
 class Opinion(models.Model):
     Status = OpinionStatus

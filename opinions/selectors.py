@@ -8,7 +8,7 @@ the queryset of what the user may see, so nothing pending or hidden is ever coun
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
@@ -476,6 +476,93 @@ def crosstab(visible: QuerySet, axis: str, scope: counts.Scope | None = None) ->
             cells.append((count, list_url(theme=node.theme.slug, **{axis: tag.slug})))
         rows.append((node, cells))
     return CrossTab(axis, columns, rows, largest)
+
+
+# --- Exports ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """One remark as an export row shows it: plain values, no model instance."""
+
+    pk: int
+    trail: tuple[str, str, str]  # section, theme and subtheme names ("" where none)
+    body: str
+    sizes: list[str]
+    stakeholders: list[str]
+    meetings: list[str]  # the meeting it was made at, else those its document covers
+    document: str
+    status: str  # the label, in the active language
+    path: str  # the detail page
+
+
+def export_records(opinions: QuerySet, *, chunk_size: int = 2000) -> Iterator[ExportRecord]:
+    """``opinions``, in their order, as export rows, streamed.
+
+    Tuples through a server-side cursor; each chunk's tags in one query per vocabulary;
+    themes, documents, meetings and tag names read once. Memory stays flat however many
+    remarks, and a row costs tens of microseconds where model instances with prefetched
+    relations cost 330 (bench/results.md).
+    """
+    themes = {theme.pk: theme for theme in Theme.objects.all()}
+    trails = {}
+    for pk, theme in themes.items():
+        names, node = ["", "", ""], theme
+        while node is not None:
+            names[node.level - 1] = node.name
+            node = themes.get(node.parent_id)
+        trails[pk] = tuple(names)
+    meetings = {meeting.pk: str(meeting) for meeting in Meeting.objects.all()}
+    documents = {document.pk: str(document) for document in SourceDocument.objects.all()}
+    covered: dict[int, list[str]] = defaultdict(list)
+    for document_id, meeting_id in SourceDocument.meetings.through.objects.order_by(
+        "meeting__committee", "meeting__number"
+    ).values_list("sourcedocument_id", "meeting_id"):
+        covered[document_id].append(meetings[meeting_id])
+    statuses = {value: str(label) for value, label in Opinion.Status.choices}
+    marker = 2**62  # a pk no remark has: the detail URL's pattern, reversed once
+    path = reverse("opinions:opinion-detail", args=[marker]).replace(str(marker), "{}")
+
+    def records(chunk):
+        ids = [row[0] for row in chunk]
+        sizes = _tag_names("municipality_sizes", ids)
+        stakeholders = _tag_names("stakeholders", ids)
+        for pk, theme_id, body, document_id, meeting_id, status in chunk:
+            yield ExportRecord(
+                pk=pk,
+                trail=trails[theme_id],
+                body=body,
+                sizes=sizes.get(pk, []),
+                stakeholders=stakeholders.get(pk, []),
+                meetings=[meetings[meeting_id]] if meeting_id else covered.get(document_id, []),
+                document=documents.get(document_id, ""),
+                status=statuses.get(status, status),
+                path=path.format(pk),
+            )
+
+    rows = opinions.values_list(
+        "pk", "theme_id", "body", "source_document_id", "meeting_id", "status"
+    ).iterator(chunk_size=chunk_size)
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == chunk_size:
+            yield from records(chunk)
+            chunk = []
+    yield from records(chunk)
+
+
+def _tag_names(field: str, ids: list[int]) -> dict[int, list[str]]:
+    """The names of the tags of ``field`` on each of the remarks ``ids``, in tag order."""
+    relation = Opinion._meta.get_field(field)
+    tag = relation.m2m_reverse_field_name()
+    names: dict[int, list[str]] = defaultdict(list)
+    pairs = relation.remote_field.through.objects.filter(opinion_id__in=ids)
+    for opinion_id, name in pairs.order_by(f"{tag}__position", f"{tag}__name").values_list(
+        "opinion_id", f"{tag}__name"
+    ):
+        names[opinion_id].append(name)
+    return names
 
 
 # --- Detail page ------------------------------------------------------------------------

@@ -457,7 +457,6 @@ def healthz(request):
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Remarks fetched per query while streaming; each batch also prefetches its tags.
-EXPORT_CHUNK_SIZE = 500
 
 
 def attachment(filename: str) -> dict[str, str]:
@@ -499,13 +498,13 @@ class OpinionExportView(ExportPermissionMixin, View):
                 _("文字コードの指定が正しくありません。"), status=400, content_type="text/plain"
             )
         # The list's own queryset and FilterSet: invalid filters are dropped the same way.
-        queryset = visible_opinions(request).with_export_relations().in_document_order()
+        queryset = visible_opinions(request).in_document_order()
         opinions = OpinionFilter(request.GET, queryset=queryset, request=request).qs
         columns = exporters.export_columns(
             include_status=request.user.has_perm("opinions.view_unpublished_opinion"),
             base_url=request.build_absolute_uri("/"),
         )
-        table = exporters.rows(opinions.iterator(chunk_size=EXPORT_CHUNK_SIZE), columns)
+        table = exporters.rows(selectors.export_records(opinions), columns)
         if self.file_format == "xlsx":
             return file_attachment(
                 lambda handle: exporters.write_xlsx(
