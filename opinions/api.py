@@ -6,6 +6,9 @@ Everything is read-only, and every queryset starts from ``Opinion.objects.visibl
 the public sees published remarks only, 事務局 and 管理者 everything.
 """
 
+from functools import partial
+
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,7 +28,15 @@ from rest_framework.response import Response
 
 from . import counts, selectors
 from .filters import SORT_CHOICES, OpinionFilter
-from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, Theme
+from .models import (
+    Meeting,
+    MunicipalitySize,
+    Opinion,
+    SourceDocument,
+    Stakeholder,
+    Theme,
+    visible_statuses,
+)
 
 
 def visible_opinions(request):
@@ -166,6 +177,14 @@ def not_found(request, *args, **kwargs):
 # --- Views ---------------------------------------------------------------------------------
 
 
+class CountedPaginator(Paginator):
+    """Django's paginator with the number of rows given (already counted elsewhere)."""
+
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count = count
+
+
 class OpinionPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -263,6 +282,13 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visible_opinions(self.request).with_list_relations().in_document_order()
+
+    def paginate_queryset(self, queryset):
+        # The total from the count tables, as the list page has it, not a count of the rows.
+        filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
+        total = selectors.list_total(filterset, visible_statuses(self.request.user))
+        self.paginator.django_paginator_class = partial(CountedPaginator, count=total)
+        return super().paginate_queryset(queryset)
 
 
 @extend_schema_view(

@@ -245,6 +245,16 @@ class _SearchCounts:
         return _meeting_counts(self.found.meetings)
 
 
+def _count_source(filterset, statuses):
+    scope = filterset.count_scope(statuses) if statuses is not None else None
+    if scope is None:
+        return _LiveCounts(filterset)
+    if query := filterset.applied_search:
+        matching = search.filter_queryset(filterset.queryset, query)
+        return _SearchCounts(counts.search_counts(scope, matching))
+    return _TableCounts(scope)
+
+
 def list_counts(filterset, statuses=None) -> tuple[int, Facets]:
     """The number of remarks the list's filters give, and every facet's options with their
     counts. ``statuses`` are those of ``filterset.queryset`` (``visible_statuses``); without
@@ -254,15 +264,13 @@ def list_counts(filterset, statuses=None) -> tuple[int, Facets]:
     search from one statement over its matches; elsewhere from the remarks, one query per
     facet. Either way a fixed number of queries.
     """
-    scope = filterset.count_scope(statuses) if statuses is not None else None
-    if scope is None:
-        source = _LiveCounts(filterset)
-    elif query := filterset.applied_search:
-        matching = search.filter_queryset(filterset.queryset, query)
-        source = _SearchCounts(counts.search_counts(scope, matching))
-    else:
-        source = _TableCounts(scope)
+    source = _count_source(filterset, statuses)
     return source.total(), _facets(filterset, source)
+
+
+def list_total(filterset, statuses=None) -> int:
+    """The number of remarks the filters give, counted as ``list_counts`` counts it."""
+    return _count_source(filterset, statuses).total()
 
 
 def _facets(filterset, source) -> Facets:

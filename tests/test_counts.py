@@ -283,3 +283,17 @@ def test_theme_pages_and_crosstab_from_the_tables_equal_counts_of_the_remarks(se
         assert [[c for c, _ in cells] for _, cells in from_tables.rows] == [
             [c for c, _ in cells] for _, cells in from_remarks.rows
         ]
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=[str(p) for p in PARAMS])
+def test_the_api_total_is_the_lists(client, seed, params):
+    params = resolve(params)
+    if params.get("q") == "\x00":
+        return  # the API refuses an invalid filter (400) instead of dropping it
+    response = client.get("/api/opinions/", params)
+    if response.status_code == 400:  # the API is strict about unknown values
+        assert any(key in params for key in ("theme", "stakeholder"))
+        return
+    request = RequestFactory().get("/opinions/", params)
+    filterset = OpinionFilter(request.GET, queryset=Opinion.objects.published())
+    assert response.json()["count"] == filterset.qs.count()
