@@ -269,7 +269,10 @@ def list_counts(filterset, statuses=None) -> tuple[int, Facets]:
 
 
 def list_total(filterset, statuses=None) -> int:
-    """The number of remarks the filters give, counted as ``list_counts`` counts it."""
+    """The number of remarks the filters give: from the count tables when they can answer;
+    a search's matches are counted directly (grouping them for facets would cost more)."""
+    if filterset.applied_search:
+        return _LiveCounts(filterset).total()
     return _count_source(filterset, statuses).total()
 
 
