@@ -327,7 +327,9 @@ PAGES = [
 def test_query_count_is_the_same_at_10_and_200_remarks(client, page, django_assert_max_num_queries):
     created, tags = populate(10)
     url = PAGES[page](created, tags)
-    with django_assert_max_num_queries(20) as at_ten:
+    # A ceiling for any page (SQLite, counting the remarks facet by facet, is the most);
+    # what matters is that 200 remarks and more tags take no more queries than 10.
+    with django_assert_max_num_queries(25) as at_ten:
         assert client.get(url).status_code == 200
     populate(190, start=10, tags=tags)
     tags["stakeholders"] += StakeholderFactory.create_batch(5)  # more tags, too
