@@ -185,3 +185,20 @@ def test_history_page_shows_changes_field_by_field(client, curator):
     html = client.get(reverse("admin:opinions_opinion_history", args=[opinion.pk])).content.decode()
     assert "最初の本文" in html and "直した本文" in html
     assert "[女性]" in html  # tag membership: [] → [女性]
+
+
+def test_history_pages_are_in_japanese(client, curator):
+    """django-simple-history ships no Japanese: locale/ja/ supplies its strings."""
+    opinion = OpinionFactory()
+    opinion.stakeholders.add(StakeholderFactory(name="女性"))
+    html = client.get(reverse("admin:opinions_opinion_history", args=[opinion.pk])).content
+    html = html.decode()
+    for japanese in ("変更者", "変更理由", "変更内容", "対象", "コメント"):
+        assert japanese in html, japanese
+    for english in ("Changed by", "Change reason", "Changes<", "Object<", "Comment<"):
+        assert english not in html, english
+    record = opinion.history.earliest()
+    form = client.get(
+        reverse("admin:opinions_opinion_simple_history", args=[opinion.pk, record.pk])
+    ).content.decode()
+    assert "この版に戻す" in form and "Revert" not in form
