@@ -59,6 +59,8 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
+    # API tokens for other systems (one per user, issued and revoked by 管理者 in the admin).
+    "rest_framework.authtoken",
 ]
 LOCAL_APPS = [
     "opinions",
@@ -285,8 +287,13 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     # Reading needs no account; what each caller sees is decided by the querysets
-    # (Opinion.objects.visible_to), so a session of 事務局 or 管理者 sees everything.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # (Opinion.objects.visible_to), so 事務局 or 管理者 — signed in, or sending their token
+    # as "Authorization: Token …" from another system — see unpublished remarks too.
+    # Token first: a refused token is then a 401 with WWW-Authenticate, not a bare 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -296,7 +303,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "有識者会議 意見ポータル API",
     "DESCRIPTION": (
         "有識者会議の意見（公開分）を、テーマ・自治体規模・関係者・資料・会議で絞り込んで"
-        "読み出す API です。読み取り専用。事務局・管理者としてログインしていると、"
+        "読み出す API です。読み取り専用。事務局・管理者としてログインしているか、"
+        "そのユーザーのトークンを Authorization: Token … で送ると、"
         "確認待ち・非公開の意見も含まれます。"
     ),
     "VERSION": "1.0.0",

@@ -227,3 +227,49 @@ def test_unknown_api_paths_answer_json_404(client, db):
 def test_page_size_out_of_range_is_a_400(client, db, page_size):
     response = client.get(OPINIONS, {"page_size": page_size})
     assert response.status_code == 400 and "page_size" in response.json()
+
+
+# --- Tokens, for other systems ------------------------------------------------------------
+
+
+def token_for(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=user).key
+
+
+def test_a_secretariat_token_reads_unpublished_remarks_without_a_session(client):
+    pending = OpinionFactory(status=Opinion.Status.PENDING)
+    published = OpinionFactory()
+    url = reverse("opinions:api-opinion-list")
+    staff = {"HTTP_AUTHORIZATION": f"Token {token_for(member_of(roles.SECRETARIAT))}"}
+    assert set(ids(client.get(url, **staff))) == {pending.pk, published.pk}
+    member = {"HTTP_AUTHORIZATION": f"Token {token_for(member_of(roles.MEMBER))}"}
+    assert ids(client.get(url, **member)) == [published.pk]
+    assert ids(client.get(url)) == [published.pk]  # no token: the public
+
+
+def test_a_wrong_token_is_refused_with_a_clear_error(client):
+    response = client.get(
+        reverse("opinions:api-opinion-list"), HTTP_AUTHORIZATION="Token not-a-real-token"
+    )
+    assert response.status_code == 401
+    assert "トークン" in response.json()["detail"]
+
+
+def test_administrators_issue_tokens_in_the_admin_and_the_secretariat_cannot(client):
+    holder = member_of(roles.SECRETARIAT)
+    administrator = member_of(roles.ADMINISTRATOR)
+    administrator.is_staff = True
+    administrator.save()
+    client.force_login(administrator)
+    add = reverse("admin:authtoken_tokenproxy_add")
+    assert client.get(add).status_code == 200
+    assert client.post(add, {"user": holder.pk}).status_code == 302
+    assert holder.auth_token.key
+
+    secretary = member_of(roles.SECRETARIAT)
+    secretary.is_staff = True
+    secretary.save()
+    client.force_login(secretary)
+    assert client.get(add).status_code == 403
