@@ -118,10 +118,12 @@ class SourceDocumentAdmin(admin.ModelAdmin):
 
     def _preview(self, request, upload):
         options = upload.cleaned_data
+        labels = services.parse_theme_labels(upload.label_text) if upload.label_text else {}
         result = services.preview_summary_import(
             upload.parsed,
             committee=options["committee"],
             meeting_numbers=[meeting.number for meeting in options["meetings"]],
+            labels=labels,
         )
         confirm = SummaryConfirmForm(
             initial={
@@ -140,6 +142,7 @@ class SourceDocumentAdmin(admin.ModelAdmin):
             notes=import_notes(upload.parsed, result),
             filename=options["file"].name,
             options=options,
+            labels=labels,
         )
 
     def _import(self, request, confirm):
@@ -148,6 +151,7 @@ class SourceDocumentAdmin(admin.ModelAdmin):
             confirm.parsed,
             committee=options["committee"],
             meeting_numbers=[meeting.number for meeting in options["meetings"]],
+            labels=confirm.labels,
         )
         self.message_user(
             request,

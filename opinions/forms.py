@@ -7,7 +7,7 @@ from django import forms
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from . import importers
+from . import importers, services
 from .filters import ThemeChoiceField
 from .models import Committee, Meeting, MunicipalitySize, Opinion, Stakeholder, Theme
 
@@ -194,6 +194,30 @@ class SummaryUploadForm(SummaryImportOptions):
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(importers.UPLOAD_SUFFIXES)}),
     )
 
+    labels = forms.FileField(
+        label=_("ラベルのファイル（任意）"),
+        required=False,
+        help_text=_(
+            "見出しごとの短いラベルとスラッグ（タブ区切りの path、short_label、slug。"
+            "fixtures/source/theme_labels.tsv と同じ形式）。ないときは見出しから作ります。"
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".tsv,.txt"}),
+    )
+
+    def clean_labels(self):
+        upload = self.cleaned_data.get("labels")
+        self.label_text = ""
+        if not upload:
+            return upload
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("ラベルのファイルが大きすぎます。"), code="too_large")
+        try:
+            self.label_text = importers.decode_text(upload.read())
+            services.parse_theme_labels(self.label_text)
+        except (importers.SummaryParseError, services.LabelsError) as error:
+            raise forms.ValidationError(str(error), code="unreadable") from error
+        return upload
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
@@ -212,7 +236,11 @@ class SummaryUploadForm(SummaryImportOptions):
 
     def preview_token(self) -> str:
         return signing.dumps(
-            {"text": self.text, "name": self.cleaned_data["file"].name},
+            {
+                "text": self.text,
+                "name": self.cleaned_data["file"].name,
+                "labels": self.label_text,
+            },
             salt=PREVIEW_SALT,
             compress=True,
         )
@@ -229,12 +257,20 @@ class SummaryConfirmForm(SummaryImportOptions):
                 self.cleaned_data["token"], salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE
             )
             self.parsed = importers.parse_summary(payload["text"])
+            label_text = payload.get("labels") or ""
+            self.labels = services.parse_theme_labels(label_text) if label_text else {}
         except signing.SignatureExpired as error:
             raise forms.ValidationError(
                 _("確認画面の有効期限が切れました。もう一度ファイルを選んでください。"),
                 code="expired",
             ) from error
-        except (signing.BadSignature, KeyError, TypeError, importers.SummaryParseError) as error:
+        except (
+            signing.BadSignature,
+            KeyError,
+            TypeError,
+            importers.SummaryParseError,
+            services.LabelsError,
+        ) as error:
             raise forms.ValidationError(
                 _("確認画面のデータが正しくありません。もう一度ファイルを選んでください。"),
                 code="bad_token",

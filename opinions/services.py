@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from .importers import ParsedDocument, ParsedNode
+from .importers import ParsedDocument, ParsedNode, decode_text
 from .models import (
     Committee,
     Meeting,
@@ -71,13 +72,39 @@ def default_short_label(name: str) -> str:
     return (stripped or label)[: Theme._meta.get_field("short_label").max_length]
 
 
+LABEL_COLUMNS = ["path", "short_label", "slug"]
+
+
+class LabelsError(ValueError):
+    """A labels file that can't be read; the message names the line."""
+
+
+def parse_theme_labels(text: str) -> dict[str, tuple[str, str]]:
+    """A curated labels file: a header ``path``, ``short_label``, ``slug`` and one row per
+    heading, tab-separated (fixtures/source/theme_labels.tsv). ``path`` is the heading's
+    full name under its parents, joined with " › "; an empty ``slug`` is derived."""
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter="\t")
+    header = [cell.strip() for cell in next(rows, [])]
+    if header != LABEL_COLUMNS:
+        raise LabelsError(
+            _("1行目: 見出しの行は path、short_label、slug の3列（タブ区切り）にしてください。")
+        )
+    labels = {}
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(LABEL_COLUMNS) or not row[0].strip() or not row[1].strip():
+            raise LabelsError(
+                _("%(line)s行目: path と short_label を入れた3列（タブ区切り）にしてください。")
+                % {"line": number}
+            )
+        labels[row[0].strip()] = (row[1].strip(), row[2].strip())
+    return labels
+
+
 def read_theme_labels(path: Path) -> dict[str, tuple[str, str]]:
-    """Read a curated labels file: tab-separated ``path``, ``short_label``, ``slug``."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {
-            row["path"]: (row["short_label"], row["slug"])
-            for row in csv.DictReader(handle, delimiter="\t")
-        }
+    """``parse_theme_labels`` of a file (UTF-8 or Shift_JIS, as documents are read)."""
+    return parse_theme_labels(decode_text(path.read_bytes()))
 
 
 def _unique_slug(model, wanted: str, *, exclude_pk: int | None = None) -> str:

@@ -7,6 +7,7 @@ file needed), laid out line by line on A4 pages as the committee's PDF is.
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -315,3 +316,53 @@ def test_the_changelist_links_to_the_import_for_administrators(client, curator):
     html = client.get(reverse("admin:opinions_sourcedocument_changelist")).content.decode()
     assert IMPORT in html and "主なご意見の資料を取り込む" in html
     assert client.get(IMPORT).status_code == 200
+
+
+LABELS = Path(__file__).resolve().parent.parent / "fixtures" / "source" / "theme_labels.tsv"
+
+
+def test_a_labels_file_gives_the_curated_short_labels_and_slugs(
+    client, curator, committee, seed_text
+):
+    preview = client.post(
+        IMPORT,
+        {
+            "committee": committee.pk,
+            "file": SimpleUploadedFile("a.txt", seed_text.encode()),
+            "labels": SimpleUploadedFile("labels.tsv", LABELS.read_bytes()),
+        },
+    )
+    assert preview.status_code == 200
+    assert "ラベルのファイルから 33 件" in preview.content.decode()
+    confirm(client, preview)
+    assert written() == (1, 33, 68)
+    curated = {
+        row.split("\t")[1]: row.split("\t")[2]
+        for row in LABELS.read_text(encoding="utf-8").splitlines()[1:]
+        if row.strip()
+    }
+    assert dict(Theme.objects.values_list("short_label", "slug")) == curated
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ("theme\tlabel\n", "1行目: 見出しの行は path、short_label、slug"),
+        ("path\tshort_label\tslug\n【総論】\t総論\tsoron\n○テーマ\n", "3行目: path と short_label"),
+    ],
+)
+def test_a_broken_labels_file_names_the_line_keeps_the_choices_and_writes_nothing(
+    client, curator, committee, seed_text, labels, message
+):
+    response = client.post(
+        IMPORT,
+        {
+            "committee": committee.pk,
+            "file": SimpleUploadedFile("a.txt", seed_text.encode()),
+            "labels": SimpleUploadedFile("labels.tsv", labels.encode()),
+        },
+    )
+    assert response.status_code == 200
+    assert message in response.context["form"].errors["labels"][0]
+    assert response.context["form"]["committee"].value() == str(committee.pk)
+    assert written() == (0, 0, 0)

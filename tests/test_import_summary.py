@@ -132,6 +132,14 @@ def test_labels_file_sets_short_labels_and_slugs(committee):
     assert (theme.short_label, theme.slug) == ("未来技術", "mirai-gijutsu")
 
 
+def test_a_broken_labels_file_names_its_line_and_writes_nothing(committee, tmp_path):
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("path\tshort_label\tslug\n【章】\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"labels\.tsv: 2行目: path と short_label"):
+        run(SEED_PATH, "--labels", labels)
+    assert not Theme.objects.exists()
+
+
 def test_without_labels_short_labels_are_derived_from_the_heading(committee):
     run(SEED_PATH)
     theme = Theme.objects.get(name="未来技術（Society 5.0等）")

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opinions.importers import SummaryParseError, decode_text, parse_summary
 from opinions.models import Committee
-from opinions.services import import_summary_document, read_theme_labels
+from opinions.services import LabelsError, import_summary_document, read_theme_labels
 
 
 class Command(BaseCommand):
@@ -58,11 +58,17 @@ class Command(BaseCommand):
             self.stdout.write(summary)
             return
 
+        try:
+            theme_labels = read_theme_labels(labels) if labels else None
+        except OSError as error:
+            raise CommandError(f"{labels}: ファイルを読めません（{error.strerror}）") from error
+        except (LabelsError, SummaryParseError) as error:
+            raise CommandError(f"{labels}: {error}") from error
         result = import_summary_document(
             parsed,
             committee=self._committee(committee),
             meeting_numbers=meetings,
-            labels=read_theme_labels(labels) if labels else None,
+            labels=theme_labels,
         )
         for message in result.messages:
             self.stdout.write(message)
