@@ -49,6 +49,8 @@ def visible_scope(user) -> Scope | None:
 
 @dataclass(frozen=True)
 class Scope:
+    """Which remarks to count: of these statuses, with the list's filters but the search."""
+
     statuses: tuple[str, ...]
     theme_ids: tuple[int, ...] | None = None  # a subtree, as OpinionFilter.filter_theme
     size_ids: tuple[int, ...] = ()  # any of (empty: no filter)
@@ -74,6 +76,7 @@ class Scope:
         return self.document_id is not None or self.meeting_id is not None
 
     def where(self) -> tuple[str, list]:
+        """The SQL condition over a table or CTE with the key's columns, and its params."""
         clauses, params = ["status = ANY(%s)"], [list(self.statuses)]
         if self.theme_ids is not None:
             clauses.append("theme_id = ANY(%s)")
@@ -97,15 +100,16 @@ def _rows(sql: str, params: Sequence) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _table(scope: Scope, *, venue: bool = False) -> str:
-    return VENUE_TABLE if venue or scope.by_venue else TAG_TABLE
+def _table(scope: Scope) -> str:
+    """The coarser table, unless the scope filters by document or meeting."""
+    return VENUE_TABLE if scope.by_venue else TAG_TABLE
 
 
 def total(scope: Scope) -> int:
     where, params = scope.where()
-    return _rows(f"SELECT coalesce(sum(n), 0)::bigint FROM {_table(scope)} WHERE {where}", params)[
-        0
-    ][0]
+    sql = f"SELECT coalesce(sum(n), 0)::bigint FROM {_table(scope)} WHERE {where}"
+    [(count,)] = _rows(sql, params)
+    return count
 
 
 def by_theme(scope: Scope) -> dict[int, int]:
