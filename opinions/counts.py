@@ -4,8 +4,9 @@ Migration 0011 keeps two tables of remarks per key — status, theme, sorted siz
 sorted stakeholder-tag ids, and in the finer one document and meeting — exact through
 triggers on every write. A count of the list, any facet, the theme index, a theme page's
 bars or the cross-tab is then a sum over a few thousand rows (or, for document and
-meeting, over one row per venue and key) whatever the number of remarks: 1–50 ms at a
-million remarks where counting the remarks took 1–2.5 s (bench/results.md).
+meeting, over one row per venue and key) whatever the number of remarks: a few
+milliseconds at a million remarks (24 for the venue facets), where counting the remarks
+kept an uncached list page at 0.9 s (bench/results.md, optimization 15).
 
 A search's matches are only known by reading the text: :func:`search_counts` groups them
 by the same key in the one pass that finds them, then sums as over the tables. Any other
