@@ -47,11 +47,10 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
-        # The count of a million rows is the slow half of a page; the rows are an index scan.
-        paginator.count, _facets = self.counts()
+        paginator.count, _facets = self.list_counts()
         return paginator
 
-    def counts(self) -> tuple[int, selectors.Facets]:
+    def list_counts(self) -> tuple[int, selectors.Facets]:
         """The result count and the facets, computed together (a search reads its
         matches once for all of them) and cached until the data changes."""
         if not hasattr(self, "_counts"):
@@ -83,7 +82,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         chips = self.filterset.chips()
         context.update(
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
-            facets=self.counts()[1],
+            facets=self.list_counts()[1],
             chips=chips,
             chip_values=[value for _facet, value, _url, _lang in chips],
             query=query,
@@ -456,7 +455,6 @@ def healthz(request):
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# Remarks fetched per query while streaming; each batch also prefetches its tags.
 
 
 def attachment(filename: str) -> dict[str, str]:
