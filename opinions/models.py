@@ -429,6 +429,9 @@ class Opinion(models.Model):
     submission_token = models.UUIDField(
         _("投稿トークン"), null=True, blank=True, unique=True, editable=False
     )
+    # On PostgreSQL the row also carries the ids of both kinds of tags (size_ids,
+    # stakeholder_ids: columns, not fields), written only by triggers and the generator's
+    # COPY, for the count tables (migration 0011, opinions/counts.py).
     municipality_sizes = models.ManyToManyField(
         MunicipalitySize, related_name="opinions", blank=True, verbose_name=_("自治体規模")
     )
