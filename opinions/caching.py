@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -60,20 +61,32 @@ def release() -> str:
 
 
 # Entries are only ever looked up under the current data version, so old ones are never
-# served; they are just evicted, the least recently used first.
+# served; they are just evicted, the least recently used first. Shared by the threads of a
+# gunicorn gthread worker (make serve), hence the lock.
 _local: OrderedDict[str, object] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _recall(key: str):
+    with _local_lock:
+        value = _local.get(key, _MISSING)
+        if value is not _MISSING:
+            _local.move_to_end(key)
+        return value
 
 
 def _remember(key: str, value) -> None:
-    _local[key] = value
-    _local.move_to_end(key)
-    while len(_local) > settings.OPINIONS_LOCAL_CACHE_ENTRIES:
-        _local.popitem(last=False)
+    with _local_lock:
+        _local[key] = value
+        _local.move_to_end(key)
+        while len(_local) > settings.OPINIONS_LOCAL_CACHE_ENTRIES:
+            _local.popitem(last=False)
 
 
 def clear_local() -> None:
     """Forget this process's copies (tests, and the benchmark's uncached series)."""
-    _local.clear()
+    with _local_lock:
+        _local.clear()
 
 
 def data_version() -> str:
@@ -103,9 +116,8 @@ def cached(request, name: str, parts, compute: Callable[[], T]) -> T:
     digest = hashlib.sha256(repr((audience(request.user), get_language(), parts)).encode())
     key = f"opinions:{name}:{release()}:{version}:{digest.hexdigest()[:32]}"
     # First this process's own memory (no round trip, no unpickling), then the shared cache.
-    value = _local.get(key, _MISSING)
+    value = _recall(key)
     if value is not _MISSING:
-        _local.move_to_end(key)
         return value
     cache = caches[settings.OPINIONS_CACHE]
     try:

@@ -1,5 +1,9 @@
 """Cached counts never outlive a change: every write renews the data version."""
 
+import threading
+import time
+from collections import OrderedDict
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -173,3 +177,37 @@ def test_signed_in_users_and_notices_are_never_served_a_shared_page(client, data
     client.force_login(user)
     page = client.get(LIST).content.decode()
     assert page != anonymous and "ログアウト" in page and "ログアウト" not in anonymous
+
+
+def test_the_process_memory_is_safe_for_a_worker_s_threads(settings, monkeypatch):
+    """make serve runs threads (gthread): looking up, adding and evicting entries of the
+    per-process memory at once from several threads never fails or loses its bound."""
+
+    class SwitchingDict(OrderedDict):
+        """Lets another thread run right after each lookup, where a race would bite."""
+
+        def get(self, key, default=None):
+            value = super().get(key, default)
+            time.sleep(0)
+            return value
+
+    monkeypatch.setattr(caching, "_local", SwitchingDict())
+    settings.OPINIONS_LOCAL_CACHE_ENTRIES = 3
+    errors = []
+
+    def churn(offset):
+        try:
+            for step in range(5_000):
+                key = f"k{(step + offset) % 7}"
+                if caching._recall(key) is caching._MISSING:
+                    caching._remember(key, step)
+        except Exception as error:  # any failure in a thread is the finding
+            errors.append(error)
+
+    threads = [threading.Thread(target=churn, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(caching._local) <= 3
