@@ -31,6 +31,7 @@ PYTHON = sys.executable
 RESULTS = ROOT / "bench" / "results.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
+THREADS = 4  # gunicorn threads per worker, as make serve runs it (gthread)
 
 
 def log(message: str) -> None:
@@ -154,7 +155,8 @@ def load_test(database_url: str, *, seconds: int, connections: int, workers: int
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(Path(PYTHON).with_name("gunicorn")), "bench.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
+         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(THREADS),
+         "--log-level", "warning"],
         cwd=ROOT, env=environment(database_url),
     )  # fmt: skip
     try:
@@ -232,7 +234,8 @@ def render(runs: list[dict], info: dict[str, str]) -> str:
         if load:
             floor = load["floor"]["rps"]
             lines += [
-                f"wrk against gunicorn ({run['workers']} workers, {run['connections']} connections, "
+                f"wrk against gunicorn ({run['workers']} workers × {THREADS} threads as make serve runs"
+                f" them, {run['connections']} connections, "
                 f"{run['seconds']} s each, same run):",
                 "",
                 "| page | requests/s | of the floor | non-2xx |",
