@@ -184,15 +184,15 @@ def curator(client):
     return user
 
 
-def upload(client, committee, name, data, meetings=()):
-    return client.post(
-        IMPORT,
-        {
-            "committee": committee.pk,
-            "meetings": [meeting.pk for meeting in meetings],
-            "file": SimpleUploadedFile(name, data),
-        },
-    )
+def upload(client, committee, name, data, meetings=(), labels=None):
+    form = {
+        "committee": committee.pk,
+        "meetings": [meeting.pk for meeting in meetings],
+        "file": SimpleUploadedFile(name, data),
+    }
+    if labels is not None:
+        form["labels"] = SimpleUploadedFile("labels.tsv", labels)
+    return client.post(IMPORT, form)
 
 
 def confirm(client, preview):
@@ -324,14 +324,7 @@ LABELS = Path(__file__).resolve().parent.parent / "fixtures" / "source" / "theme
 def test_a_labels_file_gives_the_curated_short_labels_and_slugs(
     client, curator, committee, seed_text
 ):
-    preview = client.post(
-        IMPORT,
-        {
-            "committee": committee.pk,
-            "file": SimpleUploadedFile("a.txt", seed_text.encode()),
-            "labels": SimpleUploadedFile("labels.tsv", LABELS.read_bytes()),
-        },
-    )
+    preview = upload(client, committee, "a.txt", seed_text.encode(), labels=LABELS.read_bytes())
     assert preview.status_code == 200
     assert "ラベルのファイルから 33 件" in preview.content.decode()
     confirm(client, preview)
@@ -354,14 +347,7 @@ def test_a_labels_file_gives_the_curated_short_labels_and_slugs(
 def test_a_broken_labels_file_names_the_line_keeps_the_choices_and_writes_nothing(
     client, curator, committee, seed_text, labels, message
 ):
-    response = client.post(
-        IMPORT,
-        {
-            "committee": committee.pk,
-            "file": SimpleUploadedFile("a.txt", seed_text.encode()),
-            "labels": SimpleUploadedFile("labels.tsv", labels.encode()),
-        },
-    )
+    response = upload(client, committee, "a.txt", seed_text.encode(), labels=labels.encode())
     assert response.status_code == 200
     assert message in response.context["form"].errors["labels"][0]
     assert response.context["form"]["committee"].value() == str(committee.pk)
