@@ -177,6 +177,15 @@ def not_found(request, *args, **kwargs):
 # --- Views ---------------------------------------------------------------------------------
 
 
+class KeptFilterSetBackend(DjangoFilterBackend):
+    """django-filter's backend, keeping the FilterSet it built on the view (``view.filterset``)
+    so that the total is counted from the same filters without building them again."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
+
 class CountedPaginator(Paginator):
     """Django's paginator with the number of rows given (already counted elsewhere)."""
 
@@ -276,7 +285,7 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
     """
 
     serializer_class = OpinionSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [KeptFilterSetBackend]
     filterset_class = OpinionFilter
     pagination_class = OpinionPagination
 
@@ -285,8 +294,7 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def paginate_queryset(self, queryset):
         # The total from the count tables, as the list page has it, not a count of the rows.
-        filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
-        total = selectors.list_total(filterset, visible_statuses(self.request.user))
+        total = selectors.list_total(self.filterset, visible_statuses(self.request.user))
         self.paginator.django_paginator_class = partial(CountedPaginator, count=total)
         return super().paginate_queryset(queryset)
 
