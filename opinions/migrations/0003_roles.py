@@ -4,8 +4,9 @@ The permission lists are frozen here on purpose: a later change of roles is a ne
 migration, not an edit of this one.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from opinions.migration_ops import create_permissions_now
 
 OPINION_MODELS = [
     "committee",
@@ -52,11 +53,7 @@ ROLES = {
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations ran; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    create_permissions_now(apps)
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -3,17 +3,15 @@
 A token acts as its user: a 事務局 member's token reads what they read. Frozen like 0003.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from opinions.migration_ops import create_permissions_now
 
 PERMISSIONS = [("authtoken", f"{action}_tokenproxy") for action in ("add", "view", "delete")]
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    create_permissions_now(apps)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     administrators, _ = Group.objects.get_or_create(name="管理者")
