@@ -1,23 +1,25 @@
 """Cached page data, invalidated exactly by a data version the database keeps.
 
 Every write to a table that pages count or show — remarks, their tag memberships, tags,
-themes, documents, meetings, committees, synonym groups — fires a database trigger that
-gives ``opinions_dataversion`` a new random token (migration 0007). Triggers catch every
-path: ``save()``, ``QuerySet.update()``, ``bulk_create``, cascades, raw SQL, COPY and the
-admin's bulk actions alike, so no code path can forget to invalidate.
+themes, documents, meetings, committees, synonym groups — fires a statement trigger that
+gives the data version a new value once the writing transaction commits
+(``opinions/sql/postgresql/data_version.sql``; ``sqlite/data_version.sql`` on SQLite).
+Triggers catch every path: ``save()``, ``QuerySet.update()``, ``bulk_create``, cascades,
+raw SQL, COPY and the admin's bulk actions alike, so no code path can forget to invalidate.
+On PostgreSQL each writing transaction adds a row of its own instead of updating a shared
+one, so writers do not queue behind each other for it, and a value is only visible once
+the data it stands for is.
 
-A request reads the token once (one small query) and keys everything it caches with it.
-After a change commits, every request reads the new token, so nothing computed before
+A request reads the version once (one small query) and keys everything it caches with it.
+After a change commits, every request reads the new version, so nothing computed before
 the change can be served: invalidation is exact, whichever cache backend holds the
-entries and however many processes share it. The token is random rather than a counter
-so that a rolled-back transaction never leaves entries under a token a later change
-could be given again.
+entries and however many processes share it. Entries computed after a change under the
+version read before it hold newer data, never older.
 
 Keys also hold who is asking (public, staff, or a member who also sees their own
 remarks) and the language, since labels are translated.
 
-A table added later whose rows a page shows needs the same trigger (see
-``TRIGGERED_TABLES`` in the migration).
+A table added later whose rows a page shows needs the same trigger (data_version.sql).
 """
 
 from __future__ import annotations
@@ -90,9 +92,14 @@ def clear_local() -> None:
 
 
 def data_version() -> str:
-    """The current token (``"-"`` if the table is missing, e.g. mid-migration)."""
+    """The current version (``"-"`` if the database has none yet, e.g. mid-migration)."""
+    sql = (
+        "SELECT opinions_data_version()"
+        if connection.vendor == "postgresql"
+        else "SELECT token FROM opinions_dataversion WHERE id = 1"
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT token FROM opinions_dataversion WHERE id = 1")
+        cursor.execute(sql)
         row = cursor.fetchone()
     return row[0] if row else "-"
 

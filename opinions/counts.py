@@ -1,8 +1,9 @@
 """Exact counts from the count tables (PostgreSQL), instead of visiting the remarks.
 
-Migration 0011 keeps two tables of remarks per key — status, theme, sorted size-tag ids,
-sorted stakeholder-tag ids, and in the finer one document and meeting — exact through
-triggers on every write. A count of the list, any facet, the theme index, a theme page's
+Two tables of remarks per key — status, theme, sorted size-tag ids, sorted stakeholder-tag
+ids, and in the finer one document and meeting — are kept exact by triggers on every write
+(declared in opinions/sql/postgresql/counts.sql). A write adds delta rows, so every read
+sums per cell. A count of the list, any facet, the theme index, a theme page's
 bars or the cross-tab is then a sum over a few thousand rows (or, for document and
 meeting, over one row per venue and key) whatever the number of remarks: a few
 milliseconds at a million remarks (24 for the venue facets), where counting the remarks

@@ -285,11 +285,9 @@ def _droppable_indexes(cursor) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
-# What the triggers of migration 0006 do after each write.
-RENEW_DATA_VERSION = (
-    "UPDATE opinions_dataversion SET token = md5(random()::text || clock_timestamp()::text)"
-    " WHERE id = 1"
-)
+# What the data-version triggers do for a writing transaction
+# (opinions/sql/postgresql/data_version.sql).
+RENEW_DATA_VERSION = "INSERT INTO opinions_datachange DEFAULT VALUES"
 
 
 def _is_superuser(cursor) -> bool:
@@ -351,7 +349,7 @@ def _load_postgresql(rows: Iterator[Row], count: int, progress: Callable[[int], 
                     row.created_at,
                     1,  # Opinion.version: the first version (a Django default, not the table's)
                     "",  # review_comment
-                    # The tag ids the database keeps on the row for counting (migration 0011).
+                    # The tag ids the database keeps on the row for counting (opinions/sql/postgresql/counts.sql).
                     _copy_array(row.size_ids),
                     _copy_array(row.stakeholder_ids),
                 )

@@ -9,6 +9,7 @@ stakeholder.
 import re
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -377,8 +378,10 @@ class Opinion(models.Model):
     Status = OpinionStatus
 
     body = models.TextField(_("本文"))
-    # The body width- and case-folded (opinions.tagging.normalize), kept by save(); what
-    # search matches against (see opinions/search.py and its index, migration 0004).
+    # The body width- and case-folded (opinions.tagging.normalize); what search matches
+    # against (opinions/search.py). On PostgreSQL a trigger keeps it on every write path
+    # (opinions/sql/postgresql/search.sql); save() mirrors it on the instance, and keeps it
+    # on SQLite.
     search_text = models.TextField(_("検索用本文"), editable=False, default="")
     theme = models.ForeignKey(
         Theme, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("テーマ")
@@ -411,8 +414,9 @@ class Opinion(models.Model):
     status = models.CharField(
         _("状態"), max_length=20, choices=OpinionStatus.choices, default=OpinionStatus.PENDING
     )
-    # Incremented by every save: an edit made from an older version is refused (see
-    # services.revise_opinion), never silently overwritten.
+    # Incremented by every save, and on PostgreSQL by every write that changes the remark's
+    # content however it is made (the same trigger): an edit made from an older version is
+    # refused (see services.revise_opinion), never silently overwritten.
     version = models.PositiveIntegerField(_("版"), default=1, editable=False)
     review_comment = models.TextField(_("事務局からのコメント"), blank=True)
     reviewed_by = models.ForeignKey(
@@ -431,7 +435,7 @@ class Opinion(models.Model):
     )
     # On PostgreSQL the row also carries the ids of both kinds of tags (size_ids,
     # stakeholder_ids: columns, not fields), written only by triggers and the generator's
-    # COPY, for the count tables (migration 0011, opinions/counts.py).
+    # COPY, for the count tables (opinions/sql/postgresql/counts.sql, opinions/counts.py).
     municipality_sizes = models.ManyToManyField(
         MunicipalitySize, related_name="opinions", blank=True, verbose_name=_("自治体規模")
     )
@@ -731,3 +735,51 @@ class SynonymGroup(models.Model):
 
         if len(self.term_list) < 2:
             raise ValidationError({"terms": _("2語以上を入力してください。")}, code="too_few_terms")
+
+
+# --- Tables kept by the database (opinions/sql/postgresql/, PostgreSQL only) --------------
+# Declared here so the ORM can read them; the triggers of counts.sql and data_version.sql
+# write them, never Django (managed = False: migrations neither create nor alter them).
+
+
+class TagCount(models.Model):
+    """Remarks per status × theme × size tags × stakeholder tags: delta rows, summed per
+    cell by every read (opinions/counts.py)."""
+
+    status = models.CharField(max_length=20)
+    theme = models.ForeignKey(Theme, on_delete=models.DO_NOTHING, db_constraint=False)
+    size_ids = ArrayField(models.BigIntegerField())
+    stakeholder_ids = ArrayField(models.BigIntegerField())
+    n = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "opinions_tagcount"
+
+
+class VenueTagCount(models.Model):
+    """The same cells with the document and the meeting (0 for none)."""
+
+    status = models.CharField(max_length=20)
+    theme = models.ForeignKey(Theme, on_delete=models.DO_NOTHING, db_constraint=False)
+    source_document_id = models.BigIntegerField()
+    meeting_id = models.BigIntegerField()
+    size_ids = ArrayField(models.BigIntegerField())
+    stakeholder_ids = ArrayField(models.BigIntegerField())
+    n = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "opinions_venuetagcount"
+
+
+class DataChange(models.Model):
+    """One row per committed writing transaction since the last compaction: the data
+    version is their count and largest id (opinions/caching.py)."""
+
+    txid = models.BigIntegerField()  # xid8 in the database
+    at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "opinions_datachange"

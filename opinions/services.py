@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from .concurrency import retrying_atomic
 from .importers import ParsedDocument, ParsedNode, decode_text
 from .models import (
     Committee,
@@ -138,7 +139,7 @@ def _sync_theme(
     )
 
 
-@transaction.atomic
+@retrying_atomic
 def import_summary_document(
     parsed: ParsedDocument,
     *,
@@ -251,18 +252,23 @@ def _tag_relation(opinion: Opinion, tag: Tag):
 
 def add_tag(opinions: Iterable[Opinion], tag: Tag, *, by=None) -> int:
     """Add ``tag`` to each remark that lacks it (one history record each); returns how many."""
-    return _set_membership(opinions, tag, present=True, by=by)
+    return _set_membership([opinion.pk for opinion in opinions], tag, present=True, by=by)
 
 
 def remove_tag(opinions: Iterable[Opinion], tag: Tag, *, by=None) -> int:
     """Remove ``tag`` from each remark that has it (one history record each); returns how many."""
-    return _set_membership(opinions, tag, present=False, by=by)
+    return _set_membership([opinion.pk for opinion in opinions], tag, present=False, by=by)
 
 
-@transaction.atomic
-def _set_membership(opinions: Iterable[Opinion], tag: Tag, *, present: bool, by) -> int:
+def _locked_in_order(pks: Iterable[int]):
+    """The remarks, read and locked in primary-key order (the order every writer locks in)."""
+    return Opinion.objects.filter(pk__in=list(pks)).order_by("pk").select_for_update()
+
+
+@retrying_atomic
+def _set_membership(pks: list[int], tag: Tag, *, present: bool, by) -> int:
     changed = 0
-    for opinion in opinions:
+    for opinion in _locked_in_order(pks):
         relation = _tag_relation(opinion, tag)
         if relation.filter(pk=tag.pk).exists() != present:
             opinion._history_user = by
@@ -271,11 +277,15 @@ def _set_membership(opinions: Iterable[Opinion], tag: Tag, *, present: bool, by)
     return changed
 
 
-@transaction.atomic
 def set_status(opinions: Iterable[Opinion], status: str, *, by=None) -> int:
     """Publish or hide remarks one by one, so each change is in the history."""
+    return _set_status([opinion.pk for opinion in opinions], status, by=by)
+
+
+@retrying_atomic
+def _set_status(pks: list[int], status: str, *, by) -> int:
     changed = 0
-    for opinion in opinions:
+    for opinion in _locked_in_order(pks):
         if opinion.status != status:
             opinion.status = status
             opinion._history_user = by
@@ -284,7 +294,7 @@ def set_status(opinions: Iterable[Opinion], status: str, *, by=None) -> int:
     return changed
 
 
-@transaction.atomic
+@retrying_atomic
 def merge_tags(*, keep: Tag, merge: Iterable[Tag], by=None) -> list[TagMerge]:
     """Fold each tag of ``merge`` into ``keep``: its remarks, rules and open suggestions move
     to ``keep``, the merge is recorded, and the merged tag is deleted."""
@@ -325,7 +335,7 @@ def merge_tags(*, keep: Tag, merge: Iterable[Tag], by=None) -> list[TagMerge]:
     return records
 
 
-@transaction.atomic
+@retrying_atomic
 def move_theme(theme: Theme, offset: int, *, by=None) -> bool:
     """Swap ``theme`` with its previous (offset -1) or next (+1) sibling; False at an end."""
     siblings = Theme.objects.filter(parent=theme.parent_id, level=theme.level)
@@ -345,7 +355,7 @@ def move_theme(theme: Theme, offset: int, *, by=None) -> bool:
     return True
 
 
-@transaction.atomic
+@retrying_atomic
 def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None) -> list[Tag]:
     """Add suggested tags the remark lacks, each recorded as a pending TagSuggestion.
 
@@ -366,7 +376,7 @@ def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None
     return added
 
 
-@transaction.atomic
+@retrying_atomic
 def decide_suggestion(suggestion: TagSuggestion, *, approve: bool, by=None) -> None:
     """Approve (keep the tag) or reject (take it off the remark) a pending suggestion."""
     if suggestion.status != TagSuggestion.Status.PENDING:
@@ -391,7 +401,7 @@ def _population(value: str) -> int | None:
     return int(value) if value.strip() else None
 
 
-@transaction.atomic
+@retrying_atomic
 def import_tag_curation(
     *,
     sizes: list[dict[str, str]],
@@ -592,7 +602,7 @@ def _after_commit_notify(opinion: Opinion, event: str) -> None:
     transaction.on_commit(send)
 
 
-@transaction.atomic
+@retrying_atomic
 def submit_opinion(
     *,
     author,
@@ -636,7 +646,7 @@ def _locked(opinion_pk: int, expected_version: int | None) -> Opinion:
     return opinion
 
 
-@transaction.atomic
+@retrying_atomic
 def revise_opinion(
     opinion_pk: int,
     *,
@@ -663,7 +673,7 @@ def revise_opinion(
     return opinion
 
 
-@transaction.atomic
+@retrying_atomic
 def withdraw_opinion(opinion_pk: int, *, by) -> Opinion:
     """Soft delete by the author: the record and its history stay."""
     opinion = _locked(opinion_pk, None)
@@ -676,7 +686,7 @@ def withdraw_opinion(opinion_pk: int, *, by) -> Opinion:
     return opinion
 
 
-@transaction.atomic
+@retrying_atomic
 def review_opinion(
     opinion_pk: int, *, by, expected_version: int, publish: bool, comment: str = ""
 ) -> Opinion:

@@ -16,8 +16,12 @@ from django.utils.translation import gettext as _
 
 
 def normalize(text: str) -> str:
-    """Width- and case-fold: full-width letters and digits become ASCII, letters lower case."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """Width- and case-fold: full-width letters and digits become ASCII, letters lower case.
+
+    NFKC, then Unicode lower case — not ``casefold()``, so that PostgreSQL computes the same
+    (``opinions_search_text()`` in opinions/sql/postgresql/search.sql keeps the remarks'
+    ``search_text``; a query is normalized here)."""
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 @lru_cache(maxsize=1024)

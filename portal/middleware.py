@@ -2,7 +2,9 @@
 
 - ChosenLanguageMiddleware: Japanese unless the user chose another language.
 - DatabaseUnavailableMiddleware: when the database is unavailable (restart, failover,
-  network), a 503 page, not a 500.
+  network), a 503 page, not a 500; when a write met another one and lost even after the
+  service's retries (a deadlock or serialization failure, opinions.concurrency), a 409 page
+  that keeps what the user sent — the database is fine, so this is no outage.
 
   While PostgreSQL is away every page that reads the database raises ``OperationalError`` (no
   connection) or ``InterfaceError`` (a connection that died under the request). Those are not bugs
@@ -21,6 +23,8 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
 
+from opinions.concurrency import is_conflict
+
 logger = logging.getLogger("portal.database")
 
 RETRY_AFTER_SECONDS = 30
@@ -38,6 +42,29 @@ def is_database_unavailable(error: BaseException) -> bool:
         )
         for connection in connections.all(initialized_only=True)
     )
+
+
+def write_conflict(request, error: Exception) -> HttpResponse:
+    """The 409 page: the user's input, ready to be sent again with one click."""
+    logger.warning(
+        "write conflict, 409 for %s %s: %s",
+        request.method,
+        request.path,
+        " ".join(str(error).split())[:300],
+    )
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken"
+        for value in values
+    ]
+    page = render_to_string(
+        "409.html", {"fields": fields, "action": request.get_full_path()}, request=request
+    )
+    response = HttpResponse(page, status=409)
+    add_never_cache_headers(response)
+    response._has_been_logged = True
+    return response
 
 
 def database_unavailable(request, error: Exception) -> HttpResponse:
@@ -68,6 +95,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if is_conflict(exception):
+            return write_conflict(request, exception)
         if is_database_unavailable(exception):
             return database_unavailable(request, exception)
         return None

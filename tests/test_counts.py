@@ -1,4 +1,4 @@
-"""The count tables (migration 0011, opinions/counts.py) stay exact through every kind of
+"""The count tables (opinions/sql/postgresql/counts.sql, opinions/counts.py) stay exact through every kind of
 write, and the pages' counts read from them equal the counts of the remarks themselves."""
 
 import io
@@ -65,7 +65,10 @@ def stored_cells(table: str = counts.VENUE_TABLE) -> Counter:
         else "status, theme_id, size_ids, stakeholder_ids"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}, n FROM {table} WHERE n <> 0")
+        # Each change adds delta rows; a cell is their sum.
+        cursor.execute(
+            f"SELECT {columns}, sum(n) FROM {table} GROUP BY {columns} HAVING sum(n) <> 0"
+        )
         rows = cursor.fetchall()
     assert all(row[-1] > 0 for row in rows), "a negative count"
     return Counter({(*row[:-3], *map(tuple, row[-3:-1])): row[-1] for row in rows})
