@@ -18,7 +18,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 # Its own Redis database number too: the benchmark clears the cache between requests.
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install messages run serve test test-browser outage lint format fixtures lock clean bench bench-clean
+.PHONY: install messages run serve test test-browser outage concurrency lint format fixtures lock clean bench bench-clean
 # A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
 .DELETE_ON_ERROR:
 
@@ -87,6 +87,13 @@ lint: install
 	$(BIN)/ruff check .
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	set -a && source .env.example && set +a && $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Writers at once on PostgreSQL: the concurrency test for 60 s with 8 members, then writes/s
+# with and without the triggers (bench/writers.py, its own database portal_bench_writers).
+concurrency: export DATABASE_URL ?= $(PG_DEFAULT_URL)
+concurrency: install
+	CONCURRENCY_SECONDS=60 CONCURRENCY_MEMBERS=8 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_concurrency.py
+	$(BIN)/python -m bench.writers $(WRITERS_ARGS)
 
 # Seed, 100k and 1M remarks: load, time every page, wrk against gunicorn, bench/results.md.
 # Heavy (about half an hour on 2 cores); see bench/README.md. BENCH_ARGS="--sizes 100000" etc.

@@ -151,8 +151,14 @@ def differences(connection) -> list[str]:
     problems = []
     for kind in ("functions", "triggers"):
         wanted, present = getattr(want, kind), getattr(have, kind)
-        problems += [f"{kind[:-1]} {name} is declared but not installed" for name in wanted.keys() - present.keys()]
-        problems += [f"{kind[:-1]} {name} is installed but not declared" for name in present.keys() - wanted.keys()]
+        problems += [
+            f"{kind[:-1]} {name} is declared but not installed"
+            for name in wanted.keys() - present.keys()
+        ]
+        problems += [
+            f"{kind[:-1]} {name} is installed but not declared"
+            for name in present.keys() - wanted.keys()
+        ]
         problems += [
             f"{kind[:-1]} {name} differs from its declaration"
             for name in wanted.keys() & present.keys()
@@ -160,6 +166,10 @@ def differences(connection) -> list[str]:
         ]  # fmt: skip
     for kind in ("tables", "columns"):
         wanted, present = getattr(want, kind), getattr(have, kind)
-        problems += [f"{kind[:-1]} {name} is declared but not installed" for name in wanted - present]
-        problems += [f"{kind[:-1]} {name} is installed but not declared" for name in present - wanted]
+        problems += [
+            f"{kind[:-1]} {name} is declared but not installed" for name in wanted - present
+        ]
+        problems += [
+            f"{kind[:-1]} {name} is installed but not declared" for name in present - wanted
+        ]
     return sorted(problems)

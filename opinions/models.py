@@ -756,6 +756,9 @@ class TagCount(models.Model):
         managed = False
         db_table = "opinions_tagcount"
 
+    def __str__(self):
+        return f"{self.status} {self.theme_id} {self.size_ids} {self.stakeholder_ids}: {self.n:+}"
+
 
 class VenueTagCount(models.Model):
     """The same cells with the document and the meeting (0 for none)."""
@@ -772,6 +775,12 @@ class VenueTagCount(models.Model):
         managed = False
         db_table = "opinions_venuetagcount"
 
+    def __str__(self):
+        return (
+            f"{self.status} {self.theme_id} {self.source_document_id} {self.meeting_id}"
+            f" {self.size_ids} {self.stakeholder_ids}: {self.n:+}"
+        )
+
 
 class DataChange(models.Model):
     """One row per committed writing transaction since the last compaction: the data
@@ -783,3 +792,6 @@ class DataChange(models.Model):
     class Meta:
         managed = False
         db_table = "opinions_datachange"
+
+    def __str__(self):
+        return f"{self.pk} ({self.at:%Y-%m-%d %H:%M:%S})"

@@ -25,7 +25,9 @@ def remark(seed, on_postgresql):
 
 
 def found(word: str) -> set[int]:
-    return set(filter_queryset(Opinion.objects.all(), parse_query(word)).values_list("pk", flat=True))
+    return set(
+        filter_queryset(Opinion.objects.all(), parse_query(word)).values_list("pk", flat=True)
+    )
 
 
 def assert_derived(pk: int, *, version: int):

@@ -84,3 +84,38 @@ def test_other_errors_are_still_the_500_page(monkeypatch):
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert "エラーが発生しました" in response.content.decode()
+
+
+def test_a_write_that_lost_to_another_even_after_retries_is_a_409_page_keeping_the_input(
+    client, monkeypatch, caplog
+):
+    """Not the outage page: the database is fine, the user sends the same input again."""
+    import psycopg
+    from django.contrib.auth.models import Group
+
+    from opinions import services
+
+    from .factories import SubthemeFactory
+
+    deadlock = OperationalError("deadlock detected")
+    deadlock.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+    monkeypatch.setattr(services, "submit_opinion", raise_(deadlock))
+    member = UserFactory()
+    member.groups.add(Group.objects.get(name="委員"))
+    client.force_login(member)
+    theme = SubthemeFactory()
+    body = "地域の<大学>と企業が連携して、人材を育てる仕組みが必要だ。"
+    data = {"body": body, "theme": theme.pk, "step": "save", "not_duplicate": "on",
+            "token": "8d1c2c4e-9d7e-4d7b-9a51-0f3f0d6c2b11"}  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        response = client.post(reverse("opinions:submit"), data)
+    assert response.status_code == 409
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "同時に更新されました" in page
+    assert "一時的に利用できません" not in page
+    assert f'action="{reverse("opinions:submit")}"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert 'name="body" value="地域の&lt;大学&gt;と企業が連携して' in page
+    assert f'name="theme" value="{theme.pk}"' in page
+    assert [r.levelname for r in caplog.records if r.name == "portal.database"] == ["WARNING"]
