@@ -3,8 +3,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -31,6 +33,29 @@ from .models import (
 admin.site.site_header = gettext_lazy("有識者会議 意見ポータル 管理")
 admin.site.site_title = gettext_lazy("意見ポータル 管理")
 admin.site.index_title = gettext_lazy("データの管理")
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin, answering 404 for an address that names no record
+    (it looks up whatever the URL holds: a non-numeric id was a 500)."""
+
+    def _is_pk(self, value, model) -> bool:
+        try:
+            model._meta.pk.to_python(value)
+        except ValidationError:
+            return False
+        return True
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self._is_pk(unquote(object_id), self.model):
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        history = self.model.history.model
+        if not self._is_pk(unquote(object_id), self.model) or not self._is_pk(version_id, history):
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class MeetingInline(admin.TabularInline):
@@ -208,7 +233,7 @@ def import_notes(parsed, result: services.ImportResult) -> list[tuple[str, str]]
 
 
 @admin.register(Theme)
-class ThemeAdmin(SimpleHistoryAdmin):
+class ThemeAdmin(HistoryAdmin):
     list_display = ["indented_name", "short_label", "slug", "level", "position"]
     list_editable = ["short_label"]
     list_filter = ["level"]
@@ -307,7 +332,7 @@ def _intermediate(modeladmin, request, queryset, *, form, action, title, templat
     )
 
 
-class VocabularyAdmin(SimpleHistoryAdmin):
+class VocabularyAdmin(HistoryAdmin):
     list_display = ["name", "slug", "position", "is_active", "opinion_count"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
@@ -441,7 +466,7 @@ class TagSuggestionInline(admin.TabularInline):
 
 
 @admin.register(Opinion)
-class OpinionAdmin(SimpleHistoryAdmin):
+class OpinionAdmin(HistoryAdmin):
     form = OpinionAdminForm
     list_display = ["__str__", "theme", "source_document", "position", "status", "updated_at"]
     list_filter = [
@@ -527,7 +552,7 @@ class OpinionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TagRule)
-class TagRuleAdmin(SimpleHistoryAdmin):
+class TagRuleAdmin(HistoryAdmin):
     list_display = ["pattern", "municipality_size", "stakeholder", "is_regex", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active", "is_regex", "municipality_size", "stakeholder"]
@@ -598,7 +623,7 @@ class TagMergeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SynonymGroup)
-class SynonymGroupAdmin(SimpleHistoryAdmin):
+class SynonymGroupAdmin(HistoryAdmin):
     list_display = ["__str__", "note", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active"]

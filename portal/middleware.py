@@ -1,6 +1,9 @@
 """Site-wide middleware.
 
 - ChosenLanguageMiddleware: Japanese unless the user chose another language.
+- MalformedInputMiddleware: a NUL character anywhere in the address, the query or a form
+  field is a 400 page, for every view (PostgreSQL refuses NUL in text, so any view, the
+  admin's and third-party ones included, would otherwise answer 500).
 - DatabaseUnavailableMiddleware: when the database is unavailable (restart, failover,
   network), a 503 page, not a 500; when a write met another one and lost even after the
   service's retries (a deadlock or serialization failure, opinions.concurrency), a 409 page
@@ -18,6 +21,7 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -100,6 +104,34 @@ class DatabaseUnavailableMiddleware:
         if is_database_unavailable(exception):
             return database_unavailable(request, exception)
         return None
+
+
+def has_nul(request) -> bool:
+    if "\x00" in request.path:
+        return True
+    sources = [request.GET]
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sources.append(request.POST)
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for source in sources
+        for key, values in source.lists()
+    )
+
+
+class MalformedInputMiddleware:
+    """Input no page can mean anything by gets the 400 page before any view sees it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if has_nul(request):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
 
 
 class ChosenLanguageMiddleware(MiddlewareMixin):

@@ -208,3 +208,116 @@ def test_any_post_to_password_change_and_the_admin_import_never_gives_a_500(seed
         no_server_error(as_curator.post(import_url, data), f"import {data!r}")
 
     check()
+
+
+# --- The admin, and hostile values of every kind -------------------------------------------
+
+# What an attacker sends besides random text: NUL bytes, bytes that are not UTF-8 (sent
+# percent-encoded, as a browser would), huge and non-numeric values where ids are expected.
+hostile = st.one_of(
+    any_text,
+    st.sampled_from(["\x00", "a\x00b", "1\x00", "%00", "%ff%fe", "%c3%28", "-1", "0", "1e9",
+                     "9" * 40, "abc", "１２", "x" * 10_000, "' OR 1=1 --", "../", "1,2"]),
+)  # fmt: skip
+ADMIN_LISTS = [
+    "/admin/opinions/opinion/",
+    "/admin/opinions/theme/",
+    "/admin/opinions/stakeholder/",
+    "/admin/opinions/tagsuggestion/",
+]
+ADMIN_LIST_PARAMS = ["q", "o", "p", "status__exact", "theme__id__exact", "source_document__id__exact", "stakeholders__id__exact", "is_active__exact", "level__exact", "_to_field", "e"]  # fmt: skip
+
+
+@pytest.fixture
+def curator_client(db):
+    curator = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(curator)
+    return client
+
+
+@pytest.mark.django_db
+def test_any_admin_list_filter_never_gives_a_500(seed, curator_client):
+    @WEB
+    @given(
+        path=st.sampled_from(ADMIN_LISTS),
+        query=st.dictionaries(
+            st.one_of(st.sampled_from(ADMIN_LIST_PARAMS), st.text(min_size=1, max_size=20)),
+            hostile,
+            max_size=4,
+        ),
+    )
+    def check(path, query):
+        no_server_error(curator_client.get(path, query), f"GET {path} {query!r}")
+
+    check()
+
+
+@pytest.mark.django_db
+def test_any_admin_autocomplete_request_never_gives_a_500(seed, curator_client):
+    names = ["term", "app_label", "model_name", "field_name", "page"]
+
+    @WEB
+    @given(
+        query=st.fixed_dictionaries(
+            {"app_label": st.one_of(st.just("opinions"), hostile)},
+            optional={
+                "model_name": st.one_of(st.sampled_from(["opinion", "tagsuggestion"]), hostile),
+                "field_name": st.one_of(st.sampled_from(["theme", "stakeholders"]), hostile),
+                "term": hostile,
+                "page": hostile,
+            },
+        )
+    )
+    def check(query):
+        assert set(query) <= set(names)
+        no_server_error(curator_client.get("/admin/autocomplete/", query), f"{query!r}")
+
+    check()
+
+
+@pytest.mark.django_db
+def test_any_admin_history_address_never_gives_a_500(seed, curator_client):
+    from urllib.parse import quote
+
+    opinion = Opinion.objects.first()
+    opinion.save()  # a history record to open
+    pk, record = opinion.pk, Opinion.history.filter(id=opinion.pk).first().history_id
+
+    @WEB
+    @given(
+        model=st.sampled_from(["opinion", "theme", "stakeholder"]),
+        object_id=st.one_of(st.just(str(pk)), hostile),
+        version=st.one_of(st.just(str(record)), hostile),
+    )
+    def check(model, object_id, version):
+        base = f"/admin/opinions/{model}/{quote(object_id, safe='')}/history/"
+        no_server_error(curator_client.get(base), base)
+        form = f"{base}{quote(version, safe='')}/"
+        no_server_error(curator_client.get(form), form)
+
+    check()
+
+
+@pytest.mark.django_db
+def test_hostile_values_on_the_login_forms_never_give_a_500(client):
+    @WEB
+    @given(
+        path=st.sampled_from(["/accounts/login/", "/admin/login/"]),
+        data=st.dictionaries(st.sampled_from(["username", "password", "next"]), hostile),
+    )
+    def check(path, data):
+        no_server_error(client.post(path, data), f"POST {path} {data!r}")
+
+    check()
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_anywhere_is_the_400_page(seed, curator_client):
+    for path in ["/themes/%00/", "/opinions/?q=%00", "/admin/opinions/opinion/?q=a%00",
+                 "/admin/autocomplete/?term=a&app_label=opinions&model_name=%00&field_name=theme"]:  # fmt: skip
+        response = curator_client.get(path)
+        assert response.status_code == 400, path
+        assert "リクエストが正しくありません" in response.content.decode()
+    response = Client().post("/accounts/login/", {"username": "a\x00", "password": "x"})
+    assert response.status_code == 400
