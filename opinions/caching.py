@@ -50,12 +50,12 @@ _REQUEST_ATTRIBUTE = "_opinions_data_version"
 def release() -> str:
     """This deployment's code: cached pages from an older release are not served after a
     deploy (Redis outlives processes). The newest modification time of the templates,
-    the app and the static files; OPINIONS_CACHE_RELEASE overrides it."""
+    the app, the static files and the translations; OPINIONS_CACHE_RELEASE overrides it."""
     if settings.OPINIONS_CACHE_RELEASE:
         return settings.OPINIONS_CACHE_RELEASE
     base = Path(settings.BASE_DIR)
     newest = max(
-        (path.stat().st_mtime for folder in ("templates", "opinions", "static", "portal")
+        (path.stat().st_mtime for folder in ("templates", "opinions", "static", "portal", "locale")
          for path in (base / folder).rglob("*") if path.is_file()),
         default=0,
     )  # fmt: skip

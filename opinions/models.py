@@ -367,8 +367,15 @@ class OpinionQuerySet(models.QuerySet):
         """
         return self.prefetch_related(
             models.Prefetch("theme", queryset=Theme.objects.select_related("parent__parent")),
-            "source_document",
-            "meeting",
+            models.Prefetch(
+                "source_document",
+                queryset=SourceDocument.objects.select_related("committee").prefetch_related(
+                    models.Prefetch(
+                        "meetings", queryset=Meeting.objects.select_related("committee")
+                    )
+                ),
+            ),
+            models.Prefetch("meeting", queryset=Meeting.objects.select_related("committee")),
             "municipality_sizes",
             "stakeholders",
         )

@@ -548,16 +548,10 @@ def _notify(
 
 
 def _secretariat_addresses() -> list[str]:
-    from django.contrib.auth import get_user_model
-
+    """Whoever reviews remarks: the holders of the permission, not a group's name."""
     from . import roles
 
-    return list(
-        get_user_model()
-        .objects.filter(groups__name=roles.SECRETARIAT, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    return list(roles.holders(roles.REVIEWS).exclude(email="").values_list("email", flat=True))
 
 
 _SUBJECTS = {

@@ -20,12 +20,13 @@ import logging
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.translation import gettext as _
 
 from opinions.concurrency import is_conflict
 
@@ -130,6 +131,12 @@ class MalformedInputMiddleware:
 
     def __call__(self, request):
         if has_nul(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": _("リクエストに使えない文字（NUL）が含まれています。")},
+                    status=400,
+                    json_dumps_params={"ensure_ascii": False},
+                )
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

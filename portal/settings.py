@@ -6,7 +6,6 @@ backend, and PostgreSQL-only features switch on when it is the engine.
 """
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +28,6 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-TESTING = "pytest" in sys.modules
 
 # Management commands (migrate, makemigrations, shell…) work without a key; the web
 # entry points (portal/wsgi.py, portal/asgi.py) refuse to start with this placeholder
@@ -95,18 +93,20 @@ if IS_POSTGRESQL:
     DJANGO_APPS.append("django.contrib.postgres")
 
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# The tables triggers keep are never dumped, loaded or migrated (opinions/routers.py).
+DATABASE_ROUTERS = ["opinions.routers.DerivedTablesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
 # Page counts and facets, keyed by a data version that database triggers renew on every
 # change (opinions/caching.py): exact whatever the backend. Redis lets the gunicorn workers
 # share one computation per change; without REDIS_URL (make run, SQLite) each process keeps
-# its own in memory. Tests always use memory, so they never depend on a server.
+# its own in memory (the tests too: portal/settings_test.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL and not TESTING
+        if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 2000},
@@ -114,9 +114,8 @@ CACHES = {
     )
 }
 OPINIONS_CACHE = "default"
-# Whole pages for anonymous visitors, under the same data version. Off in tests, which read
-# response.context (test_caching.py turns it on).
-OPINIONS_PAGE_CACHE = env_bool("OPINIONS_PAGE_CACHE", default=not TESTING)
+# Whole pages for anonymous visitors, under the same data version.
+OPINIONS_PAGE_CACHE = env_bool("OPINIONS_PAGE_CACHE", default=True)
 # Entries each process also keeps in its own memory in front of the shared cache (a cached
 # list page is ~65 KB: 256 entries stay under 20 MB).
 OPINIONS_LOCAL_CACHE_ENTRIES = int(os.environ.get("OPINIONS_LOCAL_CACHE_ENTRIES", "256"))
@@ -207,18 +206,18 @@ STORAGES = {
         # so neither needs collectstatic first.
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 
 # While developing and testing, serve straight from the app and static/ directories.
-WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security (production values come from the environment) ---------------------------
 
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG and not TESTING)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
@@ -278,14 +277,16 @@ LOGGING = {
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    # Standard error, so that what a management command prints is its output alone
+    # (manage.py dumpdata > backup.json makes a file loaddata reads).
     "handlers": {
-        "stdout": {
+        "stderr": {
             "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            "stream": "ext://sys.stderr",
             "formatter": os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json"),
         }
     },
-    "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
 
 # --- Read API (Django REST framework, schema by drf-spectacular) -------------------------

@@ -18,6 +18,7 @@ from tests.factories import (
     SubthemeFactory,
     ThemeFactory,
 )
+from tests.pages import fresh_get
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_facet_counts_equal_brute_force_counts(client, seed):
     for name, values in checks:
         options = facet(response, name)
         for value in values:
-            brute = client.get(LIST, {**params, name: value}).context["paginator"].count
+            brute = fresh_get(client, LIST, {**params, name: value}).context["paginator"].count
             assert options[value].count == brute, (name, value)
             assert options[value].disabled == (brute == 0 and not options[value].selected)
 
@@ -139,6 +140,13 @@ def test_pagination_and_sort_links_keep_every_filter(client):
     assert "?theme=jinzai&amp;stakeholder=women&amp;q=%E5%A5%B3%E6%80%A7&amp;sort=newest" in html
 
 
+def test_a_nul_byte_in_a_parameter_is_the_400_page(client, seed):
+    """NUL is no character of any search or slug (PostgreSQL text cannot hold it)."""
+    response = client.get(LIST, {"q": "\x00"})
+    assert response.status_code == 400
+    assert "リクエストが正しくありません" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -152,7 +160,6 @@ def test_pagination_and_sort_links_keep_every_filter(client):
         {"page": "abc"},
         {"page": "99999"},
         {"q": "あ" * 10_000},
-        {"q": "\x00"},
         {"theme": "x" * 10_000, "size": "y" * 10_000},
     ],
 )
@@ -271,25 +278,38 @@ def test_first_remark_has_no_previous(client, seed):
 # --- Query counts -------------------------------------------------------------------------
 
 
+def more_venues(tags=None) -> dict:
+    """Documents covering several meetings, and meetings of several committees (so a page
+    that looked up a remark's meeting, committee or document per row would show it)."""
+    tags = tags if tags is not None else {"documents": [], "meetings": []}
+    document = SourceDocumentFactory()
+    document.meetings.add(*MeetingFactory.create_batch(2, committee=document.committee))
+    tags["documents"].append(document)
+    tags["meetings"] += MeetingFactory.create_batch(2)  # each of its own committee
+    return tags
+
+
 def populate(count, *, start=0, tags=None):
     """``count`` published remarks over a theme and a subtheme, each with a size and 1–4
-    stakeholders (bulk-inserted: the point is the number of rows, not how they were made)."""
+    stakeholders, in documents and at meetings of several committees (bulk-inserted: the
+    point is the number of rows, not how they were made)."""
     if tags is None:
         section = SectionFactory()
-        document = SourceDocumentFactory()
-        document.meetings.add(MeetingFactory(committee=document.committee))
         tags = {
             "themes": [ThemeFactory(parent=section), SubthemeFactory(parent__parent=section)],
             "sizes": MunicipalitySizeFactory.create_batch(3),
             "stakeholders": StakeholderFactory.create_batch(4),
-            "document": document,
+            **more_venues(),
         }
+        tags["document"] = tags["documents"][0]
+    documents, meetings = tags["documents"], [None, *tags["meetings"]]
     opinions = Opinion.objects.bulk_create(
         Opinion(
             body=f"女性と地方{index}",
             search_text=f"女性と地方{index}",
             theme=theme,
-            source_document=tags["document"],
+            source_document=documents[index % len(documents)],
+            meeting=meetings[index % len(meetings)],
             position=index + 1,
             status=Opinion.Status.PUBLISHED,
         )
@@ -331,8 +351,40 @@ def test_query_count_is_the_same_at_10_and_200_remarks(client, page, django_asse
     # what matters is that 200 remarks and more tags take no more queries than 10.
     with django_assert_max_num_queries(25) as at_ten:
         assert client.get(url).status_code == 200
+    more_venues(tags)  # more documents, meetings and committees among the next remarks
     populate(190, start=10, tags=tags)
     tags["stakeholders"] += StakeholderFactory.create_batch(5)  # more tags, too
     with django_assert_max_num_queries(len(at_ten.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def anonymous_request(path: str):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(path)
+    SessionMiddleware(lambda r: None).process_request(request)
+    request.user = AnonymousUser()
+    request._messages = FallbackStorage(request)
+    request.LANGUAGE_CODE = "ja"
+    return request
+
+
+@pytest.mark.parametrize("page", range(len(PAGES)))
+def test_templates_run_no_queries(page, settings, django_assert_num_queries):
+    """Everything a page shows is fetched by its view: rendering it asks the database
+    nothing (a template that follows a relation would ask once per row)."""
+    from django.urls import resolve
+
+    settings.OPINIONS_PAGE_CACHE = False  # the view, not a cached page
+    created, tags = populate(10)
+    url = PAGES[page](created, tags)
+    request = anonymous_request(url)
+    match = resolve(request.path)
+    response = match.func(request, *match.args, **match.kwargs)
+    assert response.status_code == 200
+    with django_assert_num_queries(0):
+        response.render()

@@ -289,7 +289,7 @@ def test_members_secretariat_and_admins_writing_at_once_lose_nothing():
         thread.join(timeout=load.deadline - time.monotonic() + 60)
     assert not any(thread.is_alive() for thread in threads), "a writer hung"
     assert load.errors == []
-    assert len(load.submitted) > 10
+    assert len(load.submitted) >= members  # every member got through, however busy the host
     # Every submission once, with the last body its author saved.
     stored = dict(
         Opinion.objects.filter(author__username__startswith="iin").values_list("pk", "body")

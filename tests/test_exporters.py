@@ -28,7 +28,7 @@ from tests.factories import (
     SubthemeFactory,
     UserFactory,
 )
-from tests.test_browsing import populate
+from tests.test_browsing import more_venues, populate
 
 CSV = reverse("opinions:opinion-export-csv")
 XLSX = reverse("opinions:opinion-export-xlsx")
@@ -247,6 +247,7 @@ def test_export_query_count_is_the_same_at_10_and_200_remarks(
     _created, tags = populate(10)
     with django_assert_max_num_queries(15) as at_ten:
         downloaded(client.get(url))
+    more_venues(tags)
     populate(190, start=10, tags=tags)
     with django_assert_max_num_queries(len(at_ten.captured_queries)):
         assert downloaded(client.get(url))  # the queries run while streaming

@@ -63,8 +63,9 @@ def test_the_drivers_own_error_is_recognised_too(client, monkeypatch):
 
 
 def test_the_503_page_itself_does_not_touch_the_database(
-    client, monkeypatch, django_assert_num_queries
+    client, monkeypatch, settings, django_assert_num_queries
 ):
+    settings.OPINIONS_PAGE_CACHE = False  # it asks who is signed in before the view runs
     client.force_login(UserFactory())  # base.html would look the user up: the page must not
     monkeypatch.setattr(views.ThemeIndexView, "get_context_data", raise_(OperationalError()))
     with django_assert_num_queries(0):

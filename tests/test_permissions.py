@@ -10,6 +10,7 @@ from django.urls import reverse
 from opinions import roles, services
 from opinions.models import Opinion, Theme
 from tests.factories import UserFactory
+from tests.pages import fresh_get
 
 pytestmark = pytest.mark.django_db
 
@@ -181,10 +182,10 @@ def test_unpublished_remarks_appear_nowhere_for_those_who_may_not_see_them(clien
                 .count()
             )
     # Counts: SDGs has 3 published remarks; the 4 unpublished ones are not counted anywhere.
-    assert client.get("/themes/sdgs/").context["summary"].node.count == 3
-    facets = client.get("/opinions/").context["facets"]
+    assert fresh_get(client, "/themes/sdgs/").context["summary"].node.count == 3
+    facets = fresh_get(client, "/opinions/").context["facets"]
     assert next(o for o in facets.theme if o.value == "sdgs").count == 3
-    index = {n.theme.slug: n.count for n in client.get("/themes/").context["nodes"]}
+    index = {n.theme.slug: n.count for n in fresh_get(client, "/themes/").context["nodes"]}
     assert index["sdgs"] == 3 and index["dai2ki-theme"] == 22
 
 

@@ -80,3 +80,39 @@ def test_members_cannot_enter_the_admin(client):
     client.force_login(member_of(roles.MEMBER))
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "login" in response.url
+
+
+def test_every_model_of_the_app_is_in_the_roles_table():
+    """A new model is a decision about who may touch it (opinions/roles.py)."""
+    from django.apps import apps
+
+    models = {m._meta.model_name for m in apps.get_app_config("opinions").get_models()}
+    assert models == set(roles.MODEL_ACTIONS)
+
+
+def test_the_groups_hold_exactly_what_the_table_declares():
+    for role in roles.ROLES:
+        group = Group.objects.get(name=role)
+        held = set(group.permissions.values_list("content_type__app_label", "codename"))
+        assert held == roles.permissions(role), role
+
+
+def test_administrators_may_edit_synonyms():
+    assert member_of(roles.ADMINISTRATOR).has_perm("opinions.change_synonymgroup")
+    assert not member_of(roles.SECRETARIAT).has_perm("opinions.change_synonymgroup")
+
+
+def test_review_mail_goes_to_whoever_holds_the_permission_not_a_group_name():
+    from django.contrib.auth.models import Permission
+
+    member_of(roles.SECRETARIAT, email="jimukyoku@example.jp")
+    delegate = UserFactory(email="dairi@example.jp")
+    delegate.user_permissions.add(Permission.objects.get(codename="publish_opinion"))
+    member_of(roles.MEMBER, email="iin@example.jp")
+    UserFactory(email="gone@example.jp", is_active=False).groups.add(
+        Group.objects.get(name=roles.SECRETARIAT)
+    )
+    assert set(roles.holders(roles.REVIEWS).values_list("email", flat=True)) == {
+        "jimukyoku@example.jp",
+        "dairi@example.jp",
+    }
