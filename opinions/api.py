@@ -290,6 +290,10 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = OpinionPagination
 
     def get_queryset(self):
+        if self.action == "retrieve":
+            # One remark: what its page would open (staff: withdrawn ones too; a member:
+            # their own), so the page and the API never disagree on who may read it.
+            return Opinion.objects.openable_by(self.request.user).with_list_relations()
         return visible_opinions(self.request).with_list_relations().in_document_order()
 
     def paginate_queryset(self, queryset):

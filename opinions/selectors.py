@@ -669,7 +669,8 @@ def related_opinions(
 def near_duplicates(
     text: str, candidates: QuerySet, *, threshold: float = 0.8, limit: int = 3
 ) -> list[Opinion]:
-    """Published or pending remarks whose text is very similar to ``text``.
+    """Published or pending remarks among ``candidates`` whose text is very similar to
+    ``text``. Callers pass only what the user may open (``Opinion.objects.openable_by``).
 
     On PostgreSQL: trigram similarity (pg_trgm) ≥ ``threshold`` on the normalized text.
     To avoid scanning every remark, candidates are first narrowed through the bigram index

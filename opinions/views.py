@@ -205,7 +205,10 @@ class SubmitView(MemberRequiredMixin, FormView):
         )
         if already is not None:  # a double click or a resubmitted POST
             return redirect("opinions:submit-done", pk=already.pk)
-        duplicates = selectors.near_duplicates(data["body"], Opinion.objects.all())
+        # Only remarks this member may open: another member's pending text must not leak here.
+        duplicates = selectors.near_duplicates(
+            data["body"], Opinion.objects.openable_by(request.user)
+        )
         if step == "save" and (not duplicates or data["not_duplicate"]):
             opinion, _created = services.submit_opinion(
                 author=request.user,
@@ -282,8 +285,12 @@ class AuthorOnlyMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
     def get_opinion(self) -> Opinion:
-        opinion = get_object_or_404(Opinion.objects.select_related("theme"), pk=self.kwargs["pk"])
         user = self.request.user
+        # A remark this user may not open is a 404, as on its page: a 403 would tell anyone
+        # signed in which ids hold unpublished remarks.
+        opinion = get_object_or_404(
+            Opinion.objects.openable_by(user).select_related("theme"), pk=self.kwargs["pk"]
+        )
         if opinion.author_id != user.pk or not user.has_perm("opinions.change_own_opinion"):
             raise PermissionDenied(_("この意見を変更できるのは投稿者だけです。"))
         if not opinion.is_editable_by_author:

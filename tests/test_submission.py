@@ -344,12 +344,14 @@ def test_author_can_withdraw_and_the_record_stays(client, member, pending):
     assert client.get(reverse("opinions:opinion-edit", args=[pending.pk])).status_code == 403
 
 
-def test_another_member_gets_403_on_edit_and_withdraw(client, pending):
+def test_another_member_gets_404_on_edit_and_withdraw(client, pending):
+    """As for an id that does not exist: another member's pending remark is not theirs to
+    know about."""
     client.force_login(user_in(roles.MEMBER))
     for name in ("opinion-edit", "opinion-withdraw"):
         url = reverse(f"opinions:{name}", args=[pending.pk])
-        assert client.get(url).status_code == 403
-        assert client.post(url, {"body": "乗っ取り" * 5}).status_code == 403
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"body": "乗っ取り" * 5}).status_code == 404
     pending.refresh_from_db()
     assert pending.status == "pending" and pending.body == BODY
 
