@@ -3,6 +3,8 @@
 - ChosenLanguageMiddleware: Japanese unless the user chose another language.
 - DatabaseUnavailableMiddleware: when the database is unavailable (restart, failover,
   network), a 503 page, not a 500.
+- PrivateResponseMiddleware: nothing answered to a signed-in user or a token is kept by a
+  browser's or a proxy's cache.
 
   While PostgreSQL is away every page that reads the database raises ``OperationalError`` (no
   connection) or ``InterfaceError`` (a connection that died under the request). Those are not bugs
@@ -18,7 +20,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
 logger = logging.getLogger("portal.database")
@@ -92,4 +94,29 @@ class ChosenLanguageMiddleware(MiddlewareMixin):
 
     def process_response(self, request, response):
         response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+class PrivateResponseMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in user or to a
+    request with credentials in ``Authorization`` (API tokens), and ``Vary: Authorization``
+    on the API, whose answers depend on the token.
+
+    Such pages hold unpublished remarks, names and CSRF tokens: a shared proxy must not
+    serve them to the next visitor, nor a browser keep them on disk after logout. Anonymous
+    pages are left cacheable (``Vary: Cookie`` keeps them apart from signed-in ones).
+    Installed after the authentication middleware; the user is read on the way out, when a
+    token authenticated by the API has been set on the request too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
+            patch_cache_control(response, private=True, no_store=True)
+        if request.path_info.startswith("/api/"):
+            patch_vary_headers(response, ["Authorization"])
         return response
