@@ -35,6 +35,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     paginate_by = settings.OPINIONS_PAGE_SIZE
     # Invalid parameters are dropped (with a notice) instead of emptying the list.
     strict = False
+    page_cache_parameters = {**OpinionFilter.parameters(), "page": 1}
 
     def get_queryset(self):
         return visible_opinions(self.request).with_list_relations().in_document_order()
@@ -57,7 +58,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             self._counts = caching.cached(
                 self.request,
                 "list-counts",
-                caching.query_parts(self.request),
+                self.filterset.applied(),
                 lambda: selectors.list_counts(self.filterset, visible_statuses(self.request.user)),
             )
         return self._counts
@@ -152,6 +153,7 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
 
 class CrossTabView(caching.CachedPageMixin, TemplateView):
     page_cache_name = "page-crosstab"
+    page_cache_parameters = {"axis": 1}
     template_name = "opinions/crosstab.html"
 
     def get_context_data(self, **kwargs):
@@ -443,7 +445,9 @@ class ReviewActionView(PermissionRequiredMixin, View):
 
 
 def healthz(request):
-    """For load balancers and monitoring: 200 when the database answers, else 503."""
+    """For load balancers and monitoring: 200 when the database answers, else 503. A shared
+    cache that does not answer is reported ("cache": "degraded") but is no failure: pages
+    are then computed every time, still right."""
     from django.db import connection
     from django.db.utils import Error as DatabaseError
     from django.http import JsonResponse
@@ -455,7 +459,10 @@ def healthz(request):
     except DatabaseError as error:
         logger.warning("healthz: database unavailable: %s", error)
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    cache = caching.cache_status()
+    return JsonResponse(
+        {"status": "ok" if cache == "ok" else "degraded", "database": "ok", "cache": cache}
+    )
 
 
 # --- Exports ---------------------------------------------------------------------------------

@@ -103,9 +103,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # share one computation per change; without REDIS_URL (make run, SQLite) each process keeps
 # its own in memory. Tests always use memory, so they never depend on a server.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Short timeouts (seconds): a Redis that accepts connections but never answers costs this
+# once, then the circuit breaker skips the cache for OPINIONS_CACHE_RETRY_SECONDS.
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25"))
+REDIS_OPTIONS = {
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+OPINIONS_CACHE_RETRY_SECONDS = int(os.environ.get("OPINIONS_CACHE_RETRY_SECONDS", "30"))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_OPTIONS,
+        }
         if REDIS_URL and not TESTING
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
