@@ -6,3 +6,6 @@ class OpinionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "opinions"
     verbose_name = _("意見")
+
+    def ready(self):
+        from . import checks  # noqa: F401 -- registers the deploy checks
