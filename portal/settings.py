@@ -59,7 +59,9 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
-    # API tokens for other systems (one per user, issued and revoked by 管理者 in the admin).
+    # API tokens for other systems, hashed at rest and expiring (opinions/tokens.py).
+    "knox",
+    # Only for its table, whose clear-text tokens migration 0013 moved to knox's, hashed.
     "rest_framework.authtoken",
 ]
 LOCAL_APPS = [
@@ -305,13 +307,20 @@ REST_FRAMEWORK = {
     # as "Authorization: Token …" from another system — see unpublished remarks too.
     # Token first: a refused token is then a 401 with WWW-Authenticate, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "opinions.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# API tokens (django-rest-knox): the lifetime of a token issued in the admin, unless chosen.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "有識者会議 意見ポータル API",
