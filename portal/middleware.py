@@ -5,6 +5,7 @@
   network), a 503 page, not a 500.
 - PrivateResponseMiddleware: nothing answered to a signed-in user or a token is kept by a
   browser's or a proxy's cache.
+- SessionTimeoutMiddleware: a session ends after 30 idle minutes or 12 hours in all.
 
   While PostgreSQL is away every page that reads the database raises ``OperationalError`` (no
   connection) or ``InterfaceError`` (a connection that died under the request). Those are not bugs
@@ -14,8 +15,11 @@
 """
 
 import logging
+import time
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -120,3 +124,44 @@ class PrivateResponseMiddleware:
         if request.path_info.startswith("/api/"):
             patch_vary_headers(response, ["Authorization"])
         return response
+
+
+class SessionTimeoutMiddleware:
+    """Signs out a session idle for ``SESSION_IDLE_SECONDS`` or older than
+    ``SESSION_COOKIE_AGE`` since sign-in, whatever its activity.
+
+    Django's own expiry is renewed whenever the session is saved, so it bounds neither.
+    The sign-in time and the last request's time are kept in the session; the latter is
+    written at most once a minute, not on every request.
+    """
+
+    STARTED, SEEN = "_portal_session_started", "_portal_session_seen"
+    SEEN_RESOLUTION = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            self.enforce(request, time.time())
+        return self.get_response(request)
+
+    def enforce(self, request, now: float) -> None:
+        session = request.session
+        started = session.setdefault(self.STARTED, now)
+        seen = session.get(self.SEEN, now)
+        if (
+            now - started > settings.SESSION_COOKIE_AGE
+            or now - seen > settings.SESSION_IDLE_SECONDS
+        ):
+            logout(request)
+            messages.info(
+                request,
+                translation.gettext(
+                    "一定時間操作がなかったか、ログインから時間が経ったため、ログアウトしました。もう一度ログインしてください。"
+                ),
+            )
+            return
+        if now - seen >= self.SEEN_RESOLUTION or self.SEEN not in session:
+            session[self.SEEN] = now

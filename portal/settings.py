@@ -151,6 +151,8 @@ MIDDLEWARE = [
     # Cache-Control: private, no-store for signed-in users and tokens (portal/middleware.py).
     "portal.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session lifetimes (portal/middleware.py).
+    "portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Records who made each change in the history (django-simple-history).
@@ -187,7 +189,10 @@ TEMPLATES = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("DJANGO_PASSWORD_MIN_LENGTH", "12"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -238,8 +243,14 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-if env_bool("DJANGO_BEHIND_PROXY", default=False):
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address (login lockout, throttling, logs): with N trusted proxies in front,
+# each appending the address it saw to X-Forwarded-For, the client is the N-th entry from
+# the right; anything left of it was written by the client and is ignored. Without a
+# proxy, the connection's own address (a forged header counts for nothing).
+PROXY_HOPS = int(os.environ.get("DJANGO_PROXY_HOPS", "1" if BEHIND_PROXY else "0"))
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -268,7 +279,28 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_M
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("DJANGO_BEHIND_PROXY", default=False) else 0
+# django-ipware reads the address; its proxy count is the proxies listed in the header
+# after the client, i.e. all but the last one (whose address is REMOTE_ADDR). Not strict:
+# a client that sends its own X-Forwarded-For is still found at its position.
+if PROXY_HOPS:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = PROXY_HOPS - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = None
+IPWARE_STRICT = False
+# The lockout log names the real client address (the username stays masked).
+AXES_SENSITIVE_PARAMETERS = ["username"]
+
+# Sessions: signed out after DJANGO_SESSION_IDLE_MINUTES without a request, and
+# DJANGO_SESSION_MAX_HOURS after signing in whatever the activity
+# (portal.middleware.SessionTimeoutMiddleware); the cookie ends with the browser.
+SESSION_IDLE_SECONDS = int(os.environ.get("DJANGO_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_MAX_HOURS", "12")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Wrong current passwords on the password-change form before 15 minutes' pause.
+PASSWORD_CHANGE_FAILURE_LIMIT = int(os.environ.get("DJANGO_PASSWORD_CHANGE_FAILURE_LIMIT", "5"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "opinions:opinion-list"
