@@ -298,3 +298,24 @@ def test_the_duplicate_warning_shows_a_published_remark_to_every_member(client, 
         },
     )
     assert response.context["duplicates"] == [remarks["published"]]
+
+
+@pytest.mark.parametrize("export", ["opinions:summary-text", "opinions:summary-docx"])
+def test_the_summary_document_leaves_out_returned_remarks(client, world, export):
+    """差し戻し remarks are being revised by their authors: the 主なご意見 document for
+    staff has the pending one but neither the returned nor the hidden or withdrawn ones."""
+    users, _remarks = world
+    client.force_login(users["secretariat"])
+    response = client.get(reverse(export), {"theme": "sdgs"})
+    assert response.status_code == 200
+    if export == "opinions:summary-docx":
+        import io
+
+        import docx
+
+        document = docx.Document(io.BytesIO(b"".join(response.streaming_content)))
+        text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    else:
+        text = response.content.decode()
+    assert "（pending）" in text
+    assert "（returned）" not in text and "（hidden）" not in text and "（withdrawn）" not in text
