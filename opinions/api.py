@@ -10,6 +10,7 @@ from functools import partial
 
 from django.core.paginator import Paginator
 from django.http import JsonResponse
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -227,12 +228,21 @@ class OpinionPagination(PageNumberPagination):
         return parameters
 
 
-def tag_parameter(name: str, what: str) -> OpenApiParameter:
+def _interpolated(text, **values) -> str:
+    return str(text) % {name: str(value) for name, value in values.items()}
+
+
+# Lazy all the way: ``gettext_lazy(...) % values`` translates at once, and this module is
+# imported by the first request's URL resolution, so the schema kept that request's language.
+interpolated_lazy = lazy(_interpolated, str)
+
+
+def tag_parameter(name: str, what) -> OpenApiParameter:
     return OpenApiParameter(
         name,
         str,
         many=True,
-        description=_("%(what)sのスラッグ（複数指定はいずれか）。") % {"what": what},
+        description=interpolated_lazy(_("%(what)sのスラッグ（複数指定はいずれか）。"), what=what),
     )
 
 

@@ -4,7 +4,7 @@
 - DatabaseUnavailableMiddleware: when the database is unavailable (restart, failover,
   network), a 503 page, not a 500.
 - PrivateResponseMiddleware: nothing answered to a signed-in user or a token is kept by a
-  browser's or a proxy's cache.
+  browser's or a proxy's cache; a Permissions-Policy that allows no browser feature.
 - SessionTimeoutMiddleware: a session ends after 30 idle minutes or 12 hours in all.
 
   While PostgreSQL is away every page that reads the database raises ``OperationalError`` (no
@@ -30,6 +30,15 @@ from django.utils.deprecation import MiddlewareMixin
 logger = logging.getLogger("portal.database")
 
 RETRY_AFTER_SECONDS = 30
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+        "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi",
+        "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+        "sync-xhr", "usb", "xr-spatial-tracking", "interest-cohort", "browsing-topics",
+    )
+)  # fmt: skip
 
 
 def is_database_unavailable(error: BaseException) -> bool:
@@ -123,6 +132,9 @@ class PrivateResponseMiddleware:
             patch_cache_control(response, private=True, no_store=True)
         if request.path_info.startswith("/api/"):
             patch_vary_headers(response, ["Authorization"])
+        # No page of the portal uses these browser features; a script injected some day
+        # cannot either.
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
 
 

@@ -79,3 +79,48 @@ def test_anonymous_pages_stay_cacheable(client):
     OpinionFactory()
     response = client.get(reverse("opinions:opinion-list"))
     assert response.status_code == 200 and not is_private(response)
+
+
+# --- Other headers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/themes/", "/opinions/", "/api/opinions/", "/accounts/login/"])
+def test_every_page_sends_a_permissions_policy(client, db, url):
+    policy = client.get(url)["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+
+
+@pytest.mark.parametrize("name", ["opinions:api-docs", "opinions:api-redoc"])
+def test_the_api_documentation_pages_send_a_csp_without_inline_scripts(client, db, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src and "'self'" in script_src
+    html = response.content.decode()
+    assert "<script>" not in html  # every script is a file
+
+
+def test_swagger_ui_s_start_up_script_is_served_as_a_file(client, db):
+    html = client.get(reverse("opinions:api-docs")).content.decode()
+    import re
+
+    script = re.search(r'<script src="([^"]*script=[^"]*)"', html).group(1).replace("&amp;", "&")
+    response = client.get(script)
+    assert response.status_code == 200 and "SwaggerUIBundle" in response.content.decode()
+
+
+def test_the_api_schema_is_in_the_language_of_each_request(client, db):
+    """Not frozen in the language of whichever request came first."""
+    url = reverse("opinions:api-schema")
+    client.get(url, {"format": "json"})
+    client.cookies["django_language"] = "en"
+
+    def size_description():
+        schema = client.get(url, {"format": "json"}).json()
+        parameters = schema["paths"]["/api/opinions/"]["get"]["parameters"]
+        return next(p["description"] for p in parameters if p["name"] == "size")
+
+    assert size_description().startswith("Slug of the")
+    client.cookies["django_language"] = "ja"
+    assert "スラッグ" in size_description()
