@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import caching, counts, exporters, search, selectors, services
+from . import caching, counts, exporters, search, selectors, services, throttling
 from .filters import OpinionFilter
 from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
 from .importers import render_summary
@@ -212,6 +212,16 @@ class SubmitView(MemberRequiredMixin, FormView):
             data["body"], Opinion.objects.openable_by(request.user)
         )
         if step == "save" and (not duplicates or data["not_duplicate"]):
+            if self._over_the_hourly_limit():
+                form.add_error(
+                    None,
+                    _(
+                        "短い時間に多くの意見が投稿されたため、しばらく受け付けられません。入力した内容はこのまま残っています。1時間ほど待ってから、もう一度投稿してください。"
+                    ),
+                )
+                return self.render_to_response(
+                    self.get_context_data(form=form, step="input"), status=429
+                )
             opinion, _created = services.submit_opinion(
                 author=request.user,
                 token=data["token"],
@@ -238,6 +248,12 @@ class SubmitView(MemberRequiredMixin, FormView):
                 ),
             )
         )
+
+    def _over_the_hourly_limit(self) -> bool:
+        """Counts this submission; True if it is one more than a member may make in an hour
+        (OPINIONS_SUBMISSIONS_PER_HOUR), which no person typing remarks reaches."""
+        made = throttling.record("submit", str(self.request.user.pk), window=3600)
+        return made > settings.OPINIONS_SUBMISSIONS_PER_HOUR
 
     def _with_accepted_suggestion(self, form):
         """One click on a suggested tag adds it: the form is bound again with the tag."""

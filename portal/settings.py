@@ -372,6 +372,8 @@ SPECTACULAR_SETTINGS = {
 # --- The portal ------------------------------------------------------------------------
 
 OPINIONS_PAGE_SIZE = 50
+# Submissions a member may make in an hour (a script, not a person, would make more).
+OPINIONS_SUBMISSIONS_PER_HOUR = int(os.environ.get("OPINIONS_SUBMISSIONS_PER_HOUR", "30"))
 # Where the portal is reached, for links in notification mails.
 PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -7,7 +7,8 @@ from django.contrib.auth import views as auth_views
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from . import throttling
+from opinions import throttling
+
 from .middleware import database_unavailable, is_database_unavailable
 
 
