@@ -18,7 +18,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 # Its own Redis database number too: the benchmark clears the cache between requests.
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install messages run serve test test-browser outage lint format fixtures lock clean bench bench-clean
+.PHONY: install messages run serve test test-browser outage security lint format fixtures lock clean bench bench-clean
 # A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
 .DELETE_ON_ERROR:
 
@@ -80,6 +80,18 @@ test-browser: install $(NODE_STAMP)
 # Options: make outage OUTAGE_ARGS="--stop-mode immediate --down 6" (see --help).
 outage: install
 	$(BIN)/python bench/outage.py $(OUTAGE_ARGS)
+
+# SQL injection scan (bench/security.py): the portal in production mode on a free loopback
+# port, on its own database (SECURITY_DATABASE_URL, dropped afterwards), sqlmap from Debian over
+# every GET parameter of the list, the API and the exports as 事務局, at most
+# SECURITY_SECONDS per target; fails on any finding. Results: artifacts/security/summary.md.
+SECURITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_sqlmap
+SECURITY_SECONDS ?= 300
+security: install
+	@command -v sqlmap >/dev/null || { if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq sqlmap; \
+		else sudo apt-get install -y -qq sqlmap; fi; }
+	SECURITY_DATABASE_URL=$(SECURITY_DATABASE_URL) $(BIN)/python -m bench.security \
+		--seconds-per-target $(SECURITY_SECONDS) $(SECURITY_ARGS)
 
 lint: export DJANGO_DEBUG ?= 1
 lint: install
