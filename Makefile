@@ -86,7 +86,7 @@ outage: install
 # every GET parameter of the list, the API and the exports as 事務局, at most
 # SECURITY_SECONDS per target; fails on any finding. Results: artifacts/security/summary.md.
 SECURITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_sqlmap
-SECURITY_SECONDS ?= 300
+SECURITY_SECONDS ?= 600
 security: install
 	@command -v sqlmap >/dev/null || { if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq sqlmap; \
 		else sudo apt-get install -y -qq sqlmap; fi; }

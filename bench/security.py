@@ -188,7 +188,7 @@ def main() -> int:
             "SECURITY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_sqlmap"
         ),
     )
-    parser.add_argument("--seconds-per-target", type=int, default=300)
+    parser.add_argument("--seconds-per-target", type=int, default=600)
     parser.add_argument("--only", action="append", help="scan only this target (repeatable)")
     parser.add_argument("--sqlmap-arg", action="append", default=[], help="passed on to sqlmap")
     args = parser.parse_args()

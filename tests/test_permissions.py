@@ -120,6 +120,8 @@ def url_table(remarks):
          {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 200}),
         ("admin delete remark", "get", reverse("admin:opinions_opinion_delete", args=[published.pk]),
          {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 403}),
+        ("admin tokens", "get", reverse("admin:knox_authtoken_changelist"),
+         {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 200}),
         ("login", "get", reverse("login"), ok),
         ("password change", "get", reverse("password_change"),
          {"anonymous": login, "member": 200, "other_member": 200, "secretariat": 200, "administrator": 200}),

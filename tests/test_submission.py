@@ -437,9 +437,17 @@ def test_a_member_submitting_faster_than_a_person_types_is_paused_with_input_kep
     for body in (BODY, "観光や外国人材の受入れに向けて多言語翻訳を活用すべきである。"):
         data = form_data(theme, body=body, token=str(uuid.uuid4()), step="save")
         assert client.post(SUBMIT, data).status_code == 302
-    data = form_data(theme, body="地域の公共交通を維持するため、自治体間の連携を国が後押しすべきだ。", token=str(uuid.uuid4()), step="save")
+    data = form_data(
+        theme,
+        body="地域の公共交通を維持するため、自治体間の連携を国が後押しすべきだ。",
+        token=str(uuid.uuid4()),
+        step="save",
+    )
     refused = client.post(SUBMIT, data)
     assert refused.status_code == 429
     html = refused.content.decode()
-    assert "しばらく受け付けられません" in html and "地域の公共交通を維持するため、自治体間の連携を国が後押しすべきだ。" in html
+    assert (
+        "しばらく受け付けられません" in html
+        and "地域の公共交通を維持するため、自治体間の連携を国が後押しすべきだ。" in html
+    )
     assert Opinion.objects.filter(author=member).count() == 2
