@@ -57,13 +57,17 @@ run: install
 # Threaded workers: a sync worker is killed after --timeout even while it streams, which
 # cut a full export of a million remarks (30 s) mid-file behind a 200; a gthread worker's
 # heartbeat does not wait for its requests.
+# gunicorn's default access line, with X-Forwarded-For after the peer (the proxy): the
+# client's address as the proxies reported it (README, Security).
+ACCESS_LOG_FORMAT := %(h)s %({x-forwarded-for}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 serve: install
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn portal.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \
 		--worker-class gthread --threads $${WEB_THREADS:-4} \
-		--timeout 30 --graceful-timeout 20 --access-logfile - --error-logfile -
+		--timeout 30 --graceful-timeout 20 --access-logfile - --error-logfile - \
+		--access-logformat '$(ACCESS_LOG_FORMAT)'
 
 test: export DATABASE_URL ?= $(PG_DEFAULT_URL)
 test: install $(NODE_STAMP)
