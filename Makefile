@@ -18,7 +18,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 # Its own Redis database number too: the benchmark clears the cache between requests.
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install messages run serve test test-browser outage concurrency lint format fixtures lock clean bench bench-clean
+.PHONY: install messages run serve test test-browser outage concurrency security lint format fixtures lock clean bench bench-clean
 # A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
 .DELETE_ON_ERROR:
 
@@ -57,13 +57,17 @@ run: install
 # Threaded workers: a sync worker is killed after --timeout even while it streams, which
 # cut a full export of a million remarks (30 s) mid-file behind a 200; a gthread worker's
 # heartbeat does not wait for its requests.
+# gunicorn's default access line, with X-Forwarded-For after the peer (the proxy): the
+# client's address as the proxies reported it (README, Security).
+ACCESS_LOG_FORMAT := %(h)s %({x-forwarded-for}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 serve: install
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn portal.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \
 		--worker-class gthread --threads $${WEB_THREADS:-4} \
-		--timeout 30 --graceful-timeout 20 --access-logfile - --error-logfile -
+		--timeout 30 --graceful-timeout 20 --access-logfile - --error-logfile - \
+		--access-logformat '$(ACCESS_LOG_FORMAT)'
 
 test: export DATABASE_URL ?= $(PG_DEFAULT_URL)
 test: install $(NODE_STAMP)
@@ -81,12 +85,28 @@ test-browser: install $(NODE_STAMP)
 outage: install
 	$(BIN)/python bench/outage.py $(OUTAGE_ARGS)
 
+# SQL injection scan (bench/security.py): the portal in production mode on a free loopback
+# port, on its own database (SECURITY_DATABASE_URL, dropped afterwards), sqlmap from Debian over
+# every GET parameter of the list, the API and the exports as 事務局, at most
+# SECURITY_SECONDS per target; fails on any finding. Results: artifacts/security/summary.md.
+SECURITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_sqlmap
+SECURITY_SECONDS ?= 600
+security: install
+	@command -v sqlmap >/dev/null || { if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq sqlmap; \
+		else sudo apt-get install -y -qq sqlmap; fi; }
+	SECURITY_DATABASE_URL=$(SECURITY_DATABASE_URL) $(BIN)/python -m bench.security \
+		--seconds-per-target $(SECURITY_SECONDS) $(SECURITY_ARGS)
+
 lint: export DJANGO_DEBUG ?= 1
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
-	set -a && source .env.example && set +a && $(BIN)/python manage.py check --deploy --fail-level WARNING
+	# The production settings of .env.example, but a generated key (its placeholder is public,
+	# which check --deploy refuses) and no Redis (lint checks the settings, not servers).
+	set -a && source .env.example && set +a && \
+		DJANGO_SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
+		REDIS_URL= $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Writers at once on PostgreSQL: the concurrency test for 60 s with 8 members, then writes/s
 # with and without the triggers (bench/writers.py, its own database portal_bench_writers).

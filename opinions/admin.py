@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import services, tokens
 from .forms import SummaryConfirmForm, SummaryUploadForm
 from .models import (
     Committee,
@@ -29,6 +29,9 @@ from .models import (
     TagSuggestion,
     Theme,
 )
+
+# API tokens: hashed, shown once, expiring (opinions/tokens.py).
+tokens.register(admin.site)
 
 admin.site.site_header = gettext_lazy("有識者会議 意見ポータル 管理")
 admin.site.site_title = gettext_lazy("意見ポータル 管理")

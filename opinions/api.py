@@ -10,6 +10,7 @@ from functools import partial
 
 from django.core.paginator import Paginator
 from django.http import JsonResponse
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -227,12 +228,21 @@ class OpinionPagination(PageNumberPagination):
         return parameters
 
 
-def tag_parameter(name: str, what: str) -> OpenApiParameter:
+def _interpolated(text, **values) -> str:
+    return str(text) % {name: str(value) for name, value in values.items()}
+
+
+# Lazy all the way: ``gettext_lazy(...) % values`` translates at once, and this module is
+# imported by the first request's URL resolution, so the schema kept that request's language.
+interpolated_lazy = lazy(_interpolated, str)
+
+
+def tag_parameter(name: str, what) -> OpenApiParameter:
     return OpenApiParameter(
         name,
         str,
         many=True,
-        description=_("%(what)sのスラッグ（複数指定はいずれか）。") % {"what": what},
+        description=interpolated_lazy(_("%(what)sのスラッグ（複数指定はいずれか）。"), what=what),
     )
 
 
@@ -290,6 +300,10 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = OpinionPagination
 
     def get_queryset(self):
+        if self.action == "retrieve":
+            # One remark: what its page would open (staff: withdrawn ones too; a member:
+            # their own), so the page and the API never disagree on who may read it.
+            return Opinion.objects.openable_by(self.request.user).with_list_relations()
         return visible_opinions(self.request).with_list_relations().in_document_order()
 
     def paginate_queryset(self, queryset):

@@ -28,8 +28,9 @@ import functools
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -113,42 +114,151 @@ def audience(user) -> str:
     return "public"
 
 
-def cached(request, name: str, parts, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it returned for the same ``name`` and ``parts`` since the
-    last change to the data."""
+class _CircuitBreaker:
+    """After a shared-cache call fails, leave the cache alone for a while.
+
+    Redis calls have short timeouts (``REDIS_SOCKET_TIMEOUT``), but a server that accepts
+    connections and never answers would still cost that timeout on every call of every
+    page. Once a call has failed, the breaker is open: for ``OPINIONS_CACHE_RETRY_SECONDS``
+    pages compute what they need and skip the shared cache at no cost; then one call tries
+    again, and success closes the breaker. One log line per opening, not a traceback per
+    call. Per process, shared by its threads.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+        self._opened = False
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self._open_until
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened
+
+    def failed(self, error: BaseException) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + settings.OPINIONS_CACHE_RETRY_SECONDS
+            self._opened = True
+        logger.warning(
+            "cache unavailable, not used for %ss: %s: %s",
+            settings.OPINIONS_CACHE_RETRY_SECONDS,
+            type(error).__name__,
+            " ".join(str(error).split())[:200],
+        )
+
+    def succeeded(self) -> None:
+        if self._opened:
+            with self._lock:
+                was_open, self._opened, self._open_until = self._opened, False, 0.0
+            if was_open:
+                logger.info("cache available again")
+
+    def reset(self) -> None:
+        with self._lock:
+            self._opened, self._open_until = False, 0.0
+
+
+breaker = _CircuitBreaker()
+
+
+def _shared_get(key: str):
+    if not breaker.allows():
+        return _MISSING
+    try:
+        value = caches[settings.OPINIONS_CACHE].get(key, _MISSING)
+    except Exception as error:  # the cache server is down or hung: slower pages, never broken
+        breaker.failed(error)
+        return _MISSING
+    breaker.succeeded()
+    return value
+
+
+def _shared_set(key: str, value) -> None:
+    if not breaker.allows():
+        return
+    try:
+        caches[settings.OPINIONS_CACHE].set(key, value, settings.OPINIONS_CACHE_SECONDS)
+    except Exception as error:
+        breaker.failed(error)
+    else:
+        breaker.succeeded()
+
+
+def cache_status() -> str:
+    """For /healthz: "ok", or "degraded" when the shared cache does not answer (pages are
+    then computed every time, still correct)."""
+    if breaker.is_open and not breaker.allows():
+        return "degraded"
+    _shared_get("opinions:healthz")
+    return "degraded" if breaker.is_open else "ok"
+
+
+def _key(request, name: str, parts) -> str:
     version = getattr(request, _REQUEST_ATTRIBUTE, None)
     if version is None:
         version = data_version()
         setattr(request, _REQUEST_ATTRIBUTE, version)
     digest = hashlib.sha256(repr((audience(request.user), get_language(), parts)).encode())
-    key = f"opinions:{name}:{release()}:{version}:{digest.hexdigest()[:32]}"
+    return f"opinions:{name}:{release()}:{version}:{digest.hexdigest()[:32]}"
+
+
+def _lookup(key: str):
     # First this process's own memory (no round trip, no unpickling), then the shared cache.
     value = _recall(key)
-    if value is not _MISSING:
-        return value
-    cache = caches[settings.OPINIONS_CACHE]
-    try:
-        value = cache.get(key, _MISSING)
-    except Exception:  # the cache server is down: slower pages, never broken ones
-        logger.warning("cache unavailable", exc_info=True)
-        value = _MISSING
     if value is _MISSING:
-        value = compute()
-        try:
-            cache.set(key, value, settings.OPINIONS_CACHE_SECONDS)
-        except Exception:
-            logger.warning("cache unavailable", exc_info=True)
-    _remember(key, value)
+        value = _shared_get(key)
+        if value is not _MISSING:
+            _remember(key, value)
     return value
 
 
-def query_parts(request, *, ignore=("page", "sort")) -> tuple:
-    """The request's parameters that decide a result, in a canonical order."""
-    return tuple(
-        sorted(
-            (key, tuple(sorted(values))) for key, values in request.GET.lists() if key not in ignore
-        )
-    )
+def _store(key: str, value) -> None:
+    _shared_set(key, value)
+    _remember(key, value)
+
+
+def cached(request, name: str, parts, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it returned for the same ``name`` and ``parts`` since the
+    last change to the data. ``parts`` must come from values the computation actually
+    uses (validated, canonical), never from raw request parameters: anything a visitor
+    can vary freely would add entries at will."""
+    key = _key(request, name, parts)
+    value = _lookup(key)
+    if value is _MISSING:
+        value = compute()
+        _store(key, value)
+    return value
+
+
+def page_query(data, parameters: Mapping[str, int]) -> tuple[tuple, bool] | None:
+    """The query of a page as its view reads it, in canonical form: ``(key part,
+    shareable)``, or None when the page must not be cached at all.
+
+    ``parameters`` maps each parameter the view reads to how many values it reads: 1 for
+    a single value (a form field reads the last one, as ``QueryDict`` gives it), more for
+    a set of up to that many alternatives (order and repetition do not matter; more than
+    that many and the view reads only the first ones, so order would: not cached).
+    Unknown parameters are left out of the key, so junk added to an address is served
+    the canonical page and adds nothing. A request is *shareable* — its page may be
+    stored for others — only if it has nothing but what the key holds (no unknown
+    parameter, no repeated single value): the page repeats its own query string in its
+    links and language switch, which must not carry one visitor's junk to the next.
+    """
+    parts, shareable = [], True
+    for name, values in data.lists():
+        most = parameters.get(name)
+        if most is None:
+            shareable = False
+        elif most == 1:
+            parts.append((name, values[-1]))
+            shareable = shareable and len(values) == 1
+        elif len(values) > most:
+            return None
+        else:
+            parts.append((name, tuple(sorted(set(values)))))
+    return tuple(sorted(parts)), shareable
 
 
 class CachedPageMixin:
@@ -156,42 +266,45 @@ class CachedPageMixin:
 
     The public sees the same page for the same address, language and data, so its HTML
     is cached whole under the data version (rendering fifty remarks and a hundred facet
-    options costs more than the rest of the request). Not cached: signed-in users (their
-    pages name them and carry a CSRF token), requests with messages to show (notices about
-    ignored parameters are per request), and anything but a 200.
+    options costs more than the rest of the request). The key holds the scheme, host,
+    path and the parameters the view reads (``page_cache_parameters``, see
+    :func:`page_query`). Not cached: signed-in users (their pages name them and carry a
+    CSRF token), requests with messages to show (notices about ignored parameters are per
+    request), and anything but a 200; nothing is stored for them either.
     """
 
     page_cache_name: str
+    # Parameter → how many values the view reads (see page_query); others are ignored.
+    page_cache_parameters: Mapping[str, int] = {}
 
     def dispatch(self, request, *args, **kwargs):
+        query = None
         if (
-            not settings.OPINIONS_PAGE_CACHE
-            or request.method != "GET"
-            or request.user.is_authenticated
-            or len(messages.get_messages(request))
+            settings.OPINIONS_PAGE_CACHE
+            and request.method == "GET"
+            and not request.user.is_authenticated
+            and not len(messages.get_messages(request))
         ):
+            query = page_query(request.GET, self.page_cache_parameters)
+        if query is None:
             return super().dispatch(request, *args, **kwargs)
-        parts = (request.get_host(), request.path, query_parts(request, ignore=()))
-        rendered = {}
-
-        def render():
-            response = super(CachedPageMixin, self).dispatch(request, *args, **kwargs)
-            if hasattr(response, "render"):
-                response.render()
-            rendered["response"] = response
-            if (
-                response.status_code != 200
-                or len(messages.get_messages(request))
-                # The page holds this visitor's CSRF token: sharing it would break others' forms.
-                or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-            ):
-                return None  # nothing to share
-            return (response.content, response["Content-Type"])
-
-        cached_page = cached(request, self.page_cache_name, parts, render)
-        if cached_page is None:  # not cacheable: the response rendered just now, if any
-            return rendered.get("response") or super().dispatch(request, *args, **kwargs)
-        if "response" in rendered:
-            return rendered["response"]
-        content, content_type = cached_page
-        return HttpResponse(content, content_type=content_type)
+        parts, shareable = query
+        key = _key(
+            request, self.page_cache_name, (request.scheme, request.get_host(), request.path, parts)
+        )
+        cached_page = _lookup(key)
+        if cached_page is not _MISSING:
+            content, content_type = cached_page
+            return HttpResponse(content, content_type=content_type)
+        response = super().dispatch(request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        if (
+            shareable
+            and response.status_code == 200
+            and not len(messages.get_messages(request))
+            # The page holds this visitor's CSRF token: sharing it would break others' forms.
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        ):
+            _store(key, (response.content, response["Content-Type"]))
+        return response

@@ -52,11 +52,14 @@ class ThemeFilter(django_filters.ModelChoiceFilter):
 class LenientMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Keeps the known values of a multi-valued parameter and remembers the unknown ones."""
 
+    # The most values read from one parameter; any further ones are ignored.
+    MAX_VALUES = 50
+
     def clean(self, value):
         self.unknown = []
         if not value:
             return self.queryset.none()
-        values = [str(v)[:100] for v in value][:50]
+        values = [str(v)[:100] for v in value][: self.MAX_VALUES]
         # PostgreSQL text cannot hold NUL; such a value matches nothing, so it is unknown.
         candidates = [v for v in values if "\x00" not in v]
         known = self.queryset.filter(**{f"{self.to_field_name}__in": candidates})
@@ -146,6 +149,38 @@ class OpinionFilter(django_filters.FilterSet):
             # chips iterate too, so its result cache saves them the query.
             self._ids[name] = [obj.pk for obj in queryset]
         return self._ids[name]
+
+    @classmethod
+    def parameters(cls) -> dict[str, int]:
+        """Each parameter these filters read, with how many values (for cache keys)."""
+        return {
+            name: LenientMultipleChoiceField.MAX_VALUES
+            if isinstance(declared, django_filters.MultipleChoiceFilter)
+            else 1
+            for name, declared in cls.base_filters.items()
+        }
+
+    def applied(self) -> tuple:
+        """The values the results are filtered by, as a cache key part: every valid
+        filter but the order, models by id, a set of tags as sorted ids, the search as
+        typed. Invalid or unknown values are dropped here as they are from the results,
+        so they cannot make new keys."""
+        if not self.is_bound:
+            return ()
+        self.is_valid()
+        parts = []
+        for name, value in sorted(self.form.cleaned_data.items()):
+            if name == "sort" or value in (None, ""):
+                continue
+            if name == "q":
+                value = self.search_query.raw
+            elif hasattr(value, "pk"):
+                value = value.pk
+            elif hasattr(value, "model"):  # a queryset of tags, iterated once and kept
+                value = tuple(sorted(obj.pk for obj in value)) or None
+            if value is not None:
+                parts.append((name, value))
+        return tuple(parts)
 
     # --- Filters ---------------------------------------------------------------------
 

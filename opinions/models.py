@@ -600,10 +600,10 @@ class TagRule(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from .tagging import compile_rule
+        from .tagging import validate_rule
 
         try:
-            compile_rule(self.pattern, is_regex=self.is_regex)
+            validate_rule(self.pattern, is_regex=self.is_regex)
         except ValueError as error:
             raise ValidationError({"pattern": str(error)}, code="invalid_pattern") from error
         if (self.municipality_size is None) == (self.stakeholder is None):

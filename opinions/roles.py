@@ -54,10 +54,10 @@ EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
         ("opinions", "export_opinion"),
         ("auth", "view_user"),
         ("auth", "view_group"),
-        # API tokens for other systems (rest_framework.authtoken).
-        ("authtoken", "add_tokenproxy"),
-        ("authtoken", "view_tokenproxy"),
-        ("authtoken", "delete_tokenproxy"),
+        # API tokens for other systems (django-rest-knox: hashed, expiring).
+        ("knox", "add_authtoken"),
+        ("knox", "view_authtoken"),
+        ("knox", "delete_authtoken"),
     ),
     SECRETARIAT: (
         ("opinions", "view_unpublished_opinion"),

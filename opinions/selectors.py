@@ -669,7 +669,8 @@ def related_opinions(
 def near_duplicates(
     text: str, candidates: QuerySet, *, threshold: float = 0.8, limit: int = 3
 ) -> list[Opinion]:
-    """Published or pending remarks whose text is very similar to ``text``.
+    """Published or pending remarks among ``candidates`` whose text is very similar to
+    ``text``. Callers pass only what the user may open (``Opinion.objects.openable_by``).
 
     On PostgreSQL: trigram similarity (pg_trgm) ≥ ``threshold`` on the normalized text.
     To avoid scanning every remark, candidates are first narrowed through the bigram index
@@ -763,12 +764,13 @@ def summary_document(
     document position). Three queries, four with ``keep_unused_themes``.
 
     Hidden (非公開) remarks are left out: they were withdrawn, or a revised document no
-    longer has them. Nodes without remarks are dropped; with ``keep_unused_themes`` (a
+    longer has them; so are returned (差し戻し) ones: 事務局 sent them back to be revised,
+    so their text is not yet what the member means to say. Nodes without remarks are dropped; with ``keep_unused_themes`` (a
     whole source document is exported), the nodes that no remark at all uses are kept in
     the sections that have remarks here, as the committee's document prints them (the
     seed has three), so that importing the text gives back the same tree.
     """
-    shown = opinions.exclude(status=Opinion.Status.HIDDEN)
+    shown = opinions.exclude(status__in=[Opinion.Status.HIDDEN, Opinion.Status.RETURNED])
     by_theme: dict[int, list[ParsedOpinion]] = defaultdict(list)
     for theme_id, body in shown.in_document_order().values_list("theme_id", "body"):
         by_theme[theme_id].append(ParsedOpinion(body=body))

@@ -6,13 +6,25 @@ on NFKC-normalized, case-folded text, so ５万 and 5万, ＫＰＩ and kpi are 
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import regex
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+# Curators' regular expressions run on members' text, so each search is cut off after this
+# many seconds (the ``regex`` package's timeout; ``re`` has none): a pattern such as
+# (a|aa)+$ would otherwise backtrack for minutes and pin a worker thread.
+RULE_TIME_LIMIT = 0.05
+# Texts a new pattern must get through within the limit before it is saved: runs of each
+# character it names, ending in one that breaks the match (where backtracking explodes).
+PROBE_LENGTH = 2000
 
 
 def normalize(text: str) -> str:
@@ -25,7 +37,7 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def compile_rule(pattern: str, *, is_regex: bool) -> re.Pattern[str]:
+def compile_rule(pattern: str, *, is_regex: bool) -> regex.Pattern[str]:
     """A rule's pattern as a regular expression over normalized text.
 
     Raises ``ValueError`` with a message for the curator (in the active language) for an
@@ -34,14 +46,43 @@ def compile_rule(pattern: str, *, is_regex: bool) -> re.Pattern[str]:
     if not pattern.strip():
         raise ValueError(_("パターンが空です。"))
     if not is_regex:
-        return re.compile(re.escape(normalize(pattern)))
+        return regex.compile(regex.escape(normalize(pattern)))
     try:
         # Normalize the pattern the same way as the text: ５ in a rule matches 5 in a remark.
-        return re.compile(normalize(pattern))
-    except re.error as error:
+        return regex.compile(normalize(pattern))
+    except regex.error as error:
         raise ValueError(
             _("正規表現として正しくありません（%(error)s）。") % {"error": error}
         ) from error
+
+
+def validate_rule(pattern: str, *, is_regex: bool) -> None:
+    """Refuse (``ValueError`` with a message for the curator) a pattern that is invalid or
+    too slow: one that cannot search the probe texts within :data:`RULE_TIME_LIMIT`."""
+    compiled = compile_rule(pattern, is_regex=is_regex)
+    if not is_regex:
+        return
+    characters = sorted({c for c in normalize(pattern) if c.isalnum() or c.isspace()} | {"a", "あ"})
+    probes = [c * PROBE_LENGTH + "\x00" for c in characters]
+    probes.append("".join(characters) * (PROBE_LENGTH // len(characters)) + "\x00")
+    for probe in probes:
+        try:
+            compiled.search(probe, timeout=RULE_TIME_LIMIT)
+        except TimeoutError:
+            raise ValueError(
+                _(
+                    "この正規表現は照合に時間がかかりすぎるため使えません（入れ子の繰り返しなどを見直してください）。"
+                )
+            ) from None
+
+
+def search_rule(compiled: regex.Pattern[str], text: str) -> regex.Match[str] | None:
+    """``compiled.search(text)``, or None when it takes longer than the time limit."""
+    try:
+        return compiled.search(text, timeout=RULE_TIME_LIMIT)
+    except TimeoutError:
+        logger.warning("tag rule %r gave up after %ss", compiled.pattern[:100], RULE_TIME_LIMIT)
+        return None
 
 
 # --- Population phrases ---------------------------------------------------------------
@@ -171,7 +212,7 @@ def suggest(text: str, rules: Sequence[Rule], bands: Sequence[Band] = ()) -> dic
     for rule in rules:
         if rule.key in found:
             continue
-        match = compile_rule(rule.pattern, is_regex=rule.is_regex).search(normalized)
+        match = search_rule(compile_rule(rule.pattern, is_regex=rule.is_regex), normalized)
         if match:
             found[rule.key] = _("「%(keyword)s」") % {"keyword": match.group(0)}
     for key, reason in bands_for_population(text, bands).items():

@@ -1,11 +1,18 @@
-from csp.decorators import csp_exempt
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import DefaultRouter
 
 from . import api, views
 
 app_name = "opinions"
+
+API_DOCS_CSP = {"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"], "img-src": ["blob:"]}
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -50,13 +57,16 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
-        # The API documentation pages start Swagger UI / Redoc with an inline script.
-        csp_exempt()(SpectacularSwaggerView.as_view(url_name="opinions:api-schema")),
+        # Swagger UI's start-up script served as a file (the split view), so scripts stay
+        # same-origin only; both UIs set inline styles and Redoc runs a blob: worker.
+        csp_update(API_DOCS_CSP)(
+            SpectacularSwaggerSplitView.as_view(url_name="opinions:api-schema")
+        ),
         name="api-docs",
     ),
     path(
         "api/redoc/",
-        csp_exempt()(SpectacularRedocView.as_view(url_name="opinions:api-schema")),
+        csp_update(API_DOCS_CSP)(SpectacularRedocView.as_view(url_name="opinions:api-schema")),
         name="api-redoc",
     ),
     path("api/tags/", api.TagsView.as_view(), name="api-tags"),

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import caching, counts, exporters, search, selectors, services
+from . import caching, counts, exporters, search, selectors, services, throttling
 from .filters import OpinionFilter
 from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
 from .importers import render_summary
@@ -35,6 +35,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     paginate_by = settings.OPINIONS_PAGE_SIZE
     # Invalid parameters are dropped (with a notice) instead of emptying the list.
     strict = False
+    page_cache_parameters = {**OpinionFilter.parameters(), "page": 1}
 
     def get_queryset(self):
         return visible_opinions(self.request).with_list_relations().in_document_order()
@@ -57,7 +58,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             self._counts = caching.cached(
                 self.request,
                 "list-counts",
-                caching.query_parts(self.request),
+                self.filterset.applied(),
                 lambda: selectors.list_counts(self.filterset, visible_statuses(self.request.user)),
             )
         return self._counts
@@ -152,6 +153,7 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
 
 class CrossTabView(caching.CachedPageMixin, TemplateView):
     page_cache_name = "page-crosstab"
+    page_cache_parameters = {"axis": 1}
     template_name = "opinions/crosstab.html"
 
     def get_context_data(self, **kwargs):
@@ -205,8 +207,21 @@ class SubmitView(MemberRequiredMixin, FormView):
         )
         if already is not None:  # a double click or a resubmitted POST
             return redirect("opinions:submit-done", pk=already.pk)
-        duplicates = selectors.near_duplicates(data["body"], Opinion.objects.all())
+        # Only remarks this member may open: another member's pending text must not leak here.
+        duplicates = selectors.near_duplicates(
+            data["body"], Opinion.objects.openable_by(request.user)
+        )
         if step == "save" and (not duplicates or data["not_duplicate"]):
+            if self._over_the_hourly_limit():
+                form.add_error(
+                    None,
+                    _(
+                        "短い時間に多くの意見が投稿されたため、しばらく受け付けられません。入力した内容はこのまま残っています。1時間ほど待ってから、もう一度投稿してください。"
+                    ),
+                )
+                return self.render_to_response(
+                    self.get_context_data(form=form, step="input"), status=429
+                )
             opinion, _created = services.submit_opinion(
                 author=request.user,
                 token=data["token"],
@@ -233,6 +248,12 @@ class SubmitView(MemberRequiredMixin, FormView):
                 ),
             )
         )
+
+    def _over_the_hourly_limit(self) -> bool:
+        """Counts this submission; True if it is one more than a member may make in an hour
+        (OPINIONS_SUBMISSIONS_PER_HOUR), which no person typing remarks reaches."""
+        made = throttling.record("submit", str(self.request.user.pk), window=3600)
+        return made > settings.OPINIONS_SUBMISSIONS_PER_HOUR
 
     def _with_accepted_suggestion(self, form):
         """One click on a suggested tag adds it: the form is bound again with the tag."""
@@ -282,8 +303,12 @@ class AuthorOnlyMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
     def get_opinion(self) -> Opinion:
-        opinion = get_object_or_404(Opinion.objects.select_related("theme"), pk=self.kwargs["pk"])
         user = self.request.user
+        # A remark this user may not open is a 404, as on its page: a 403 would tell anyone
+        # signed in which ids hold unpublished remarks.
+        opinion = get_object_or_404(
+            Opinion.objects.openable_by(user).select_related("theme"), pk=self.kwargs["pk"]
+        )
         if opinion.author_id != user.pk or not user.has_perm("opinions.change_own_opinion"):
             raise PermissionDenied(_("この意見を変更できるのは投稿者だけです。"))
         if not opinion.is_editable_by_author:
@@ -436,7 +461,9 @@ class ReviewActionView(PermissionRequiredMixin, View):
 
 
 def healthz(request):
-    """For load balancers and monitoring: 200 when the database answers, else 503."""
+    """For load balancers and monitoring: 200 when the database answers, else 503. A shared
+    cache that does not answer is reported ("cache": "degraded") but is no failure: pages
+    are then computed every time, still right."""
     from django.db import connection
     from django.db.utils import Error as DatabaseError
     from django.http import JsonResponse
@@ -448,7 +475,10 @@ def healthz(request):
     except DatabaseError as error:
         logger.warning("healthz: database unavailable: %s", error)
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    cache = caching.cache_status()
+    return JsonResponse(
+        {"status": "ok" if cache == "ok" else "degraded", "database": "ok", "cache": cache}
+    )
 
 
 # --- Exports ---------------------------------------------------------------------------------

@@ -11,8 +11,14 @@ application = get_asgi_application()
 from django.conf import settings  # noqa: E402 - after the application has set Django up
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
-if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY and not settings.DEBUG:
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is not set. Set it (see .env.example) or set DJANGO_DEBUG=1 "
-        "for local development."
-    )
+from opinions.checks import secret_key_problem  # noqa: E402
+
+if not settings.DEBUG:
+    if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it (see .env.example) or set DJANGO_DEBUG=1 "
+            "for local development."
+        )
+    # A key written in the repository (the .env.example placeholder…) is no secret.
+    if problem := secret_key_problem():
+        raise ImproperlyConfigured(problem)

@@ -8,8 +8,11 @@
   network), a 503 page, not a 500; when a write met another one and lost even after the
   service's retries (a deadlock or serialization failure, opinions.concurrency), a 409 page
   that keeps what the user sent — the database is fine, so this is no outage.
+- PrivateResponseMiddleware: nothing answered to a signed-in user or a token is kept by a
+  browser's or a proxy's cache; a Permissions-Policy that allows no browser feature.
+- SessionTimeoutMiddleware: a session ends after 30 idle minutes or 12 hours in all.
 
-  While PostgreSQL is away every page that reads the database raises ``OperationalError`` (no
+DatabaseUnavailableMiddleware, more: while PostgreSQL is away every page that reads the database raises ``OperationalError`` (no
   connection) or ``InterfaceError`` (a connection that died under the request). Those are not bugs
   in the page: the right answer is "come back shortly" — 503 with ``Retry-After``, never cached —
   and one log line with the cause instead of a traceback per request. The page is rendered
@@ -17,14 +20,17 @@
 """
 
 import logging
+import time
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _
 
@@ -33,6 +39,15 @@ from opinions.concurrency import is_conflict
 logger = logging.getLogger("portal.database")
 
 RETRY_AFTER_SECONDS = 30
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+        "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi",
+        "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+        "sync-xhr", "usb", "xr-spatial-tracking", "interest-cohort", "browsing-topics",
+    )
+)  # fmt: skip
 
 
 def is_database_unavailable(error: BaseException) -> bool:
@@ -161,3 +176,72 @@ class ChosenLanguageMiddleware(MiddlewareMixin):
     def process_response(self, request, response):
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+class PrivateResponseMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in user or to a
+    request with credentials in ``Authorization`` (API tokens), and ``Vary: Authorization``
+    on the API, whose answers depend on the token.
+
+    Such pages hold unpublished remarks, names and CSRF tokens: a shared proxy must not
+    serve them to the next visitor, nor a browser keep them on disk after logout. Anonymous
+    pages are left cacheable (``Vary: Cookie`` keeps them apart from signed-in ones).
+    Installed after the authentication middleware; the user is read on the way out, when a
+    token authenticated by the API has been set on the request too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
+            patch_cache_control(response, private=True, no_store=True)
+        if request.path_info.startswith("/api/"):
+            patch_vary_headers(response, ["Authorization"])
+        # No page of the portal uses these browser features; a script injected some day
+        # cannot either.
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+class SessionTimeoutMiddleware:
+    """Signs out a session idle for ``SESSION_IDLE_SECONDS`` or older than
+    ``SESSION_COOKIE_AGE`` since sign-in, whatever its activity.
+
+    Django's own expiry is renewed whenever the session is saved, so it bounds neither.
+    The sign-in time and the last request's time are kept in the session; the latter is
+    written at most once a minute, not on every request.
+    """
+
+    STARTED, SEEN = "_portal_session_started", "_portal_session_seen"
+    SEEN_RESOLUTION = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            self.enforce(request, time.time())
+        return self.get_response(request)
+
+    def enforce(self, request, now: float) -> None:
+        session = request.session
+        started = session.setdefault(self.STARTED, now)
+        seen = session.get(self.SEEN, now)
+        if (
+            now - started > settings.SESSION_COOKIE_AGE
+            or now - seen > settings.SESSION_IDLE_SECONDS
+        ):
+            logout(request)
+            messages.info(
+                request,
+                translation.gettext(
+                    "一定時間操作がなかったか、ログインから時間が経ったため、ログアウトしました。もう一度ログインしてください。"
+                ),
+            )
+            return
+        if now - seen >= self.SEEN_RESOLUTION or self.SEEN not in session:
+            session[self.SEEN] = now

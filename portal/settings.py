@@ -57,7 +57,9 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
-    # API tokens for other systems (one per user, issued and revoked by 管理者 in the admin).
+    # API tokens for other systems, hashed at rest and expiring (opinions/tokens.py).
+    "knox",
+    # Only for its table, whose clear-text tokens migration 0013 moved to knox's, hashed.
     "rest_framework.authtoken",
 ]
 LOCAL_APPS = [
@@ -103,9 +105,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # share one computation per change; without REDIS_URL (make run, SQLite) each process keeps
 # its own in memory (the tests too: portal/settings_test.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Short timeouts (seconds): a Redis that accepts connections but never answers costs this
+# once, then the circuit breaker skips the cache for OPINIONS_CACHE_RETRY_SECONDS.
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25"))
+REDIS_OPTIONS = {
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+OPINIONS_CACHE_RETRY_SECONDS = int(os.environ.get("OPINIONS_CACHE_RETRY_SECONDS", "30"))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_OPTIONS,
+        }
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -133,9 +147,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store for signed-in users and tokens (portal/middleware.py).
+    "portal.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A NUL character in the address or a field is a 400 page, for every view.
     "portal.middleware.MalformedInputMiddleware",
+    # Idle and absolute session lifetimes (portal/middleware.py).
+    "portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Records who made each change in the history (django-simple-history).
@@ -172,7 +190,10 @@ TEMPLATES = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("DJANGO_PASSWORD_MIN_LENGTH", "12"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -223,8 +244,14 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-if env_bool("DJANGO_BEHIND_PROXY", default=False):
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address (login lockout, throttling, logs): with N trusted proxies in front,
+# each appending the address it saw to X-Forwarded-For, the client is the N-th entry from
+# the right; anything left of it was written by the client and is ignored. Without a
+# proxy, the connection's own address (a forged header counts for nothing).
+PROXY_HOPS = int(os.environ.get("DJANGO_PROXY_HOPS", "1" if BEHIND_PROXY else "0"))
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -257,6 +284,28 @@ AXES_RESET_ON_SUCCESS = True
 # characters: a 10,000-character name was a 500 on the login form).
 AXES_USERNAME_CALLABLE = "portal.auth.attempted_username"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("DJANGO_BEHIND_PROXY", default=False) else 0
+# django-ipware reads the address; its proxy count is the proxies listed in the header
+# after the client, i.e. all but the last one (whose address is REMOTE_ADDR). Not strict:
+# a client that sends its own X-Forwarded-For is still found at its position.
+if PROXY_HOPS:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = PROXY_HOPS - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = None
+IPWARE_STRICT = False
+# The lockout log names the real client address (the username stays masked).
+AXES_SENSITIVE_PARAMETERS = ["username"]
+
+# Sessions: signed out after DJANGO_SESSION_IDLE_MINUTES without a request, and
+# DJANGO_SESSION_MAX_HOURS after signing in whatever the activity
+# (portal.middleware.SessionTimeoutMiddleware); the cookie ends with the browser.
+SESSION_IDLE_SECONDS = int(os.environ.get("DJANGO_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_MAX_HOURS", "12")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Wrong current passwords on the password-change form before 15 minutes' pause.
+PASSWORD_CHANGE_FAILURE_LIMIT = int(os.environ.get("DJANGO_PASSWORD_CHANGE_FAILURE_LIMIT", "5"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "opinions:opinion-list"
@@ -297,13 +346,20 @@ REST_FRAMEWORK = {
     # as "Authorization: Token …" from another system — see unpublished remarks too.
     # Token first: a refused token is then a 401 with WWW-Authenticate, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "opinions.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# API tokens (django-rest-knox): the lifetime of a token issued in the admin, unless chosen.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "有識者会議 意見ポータル API",
@@ -323,6 +379,8 @@ SPECTACULAR_SETTINGS = {
 # --- The portal ------------------------------------------------------------------------
 
 OPINIONS_PAGE_SIZE = 50
+# Submissions a member may make in an hour (a script, not a person, would make more).
+OPINIONS_SUBMISSIONS_PER_HOUR = int(os.environ.get("OPINIONS_SUBMISSIONS_PER_HOUR", "30"))
 # Where the portal is reached, for links in notification mails.
 PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -1,17 +1,31 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from opinions.views import healthz
+from portal.views import PasswordChangeView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="opinions:theme-index"), name="home"),
     path("healthz", healthz, name="healthz"),
     path("", include("opinions.urls")),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in, sign-out and password change; no self-service password reset (README, Security).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     # The display-language switch posts here from every page. Exempt from CSRF: a forged
     # language choice harms nobody, and without a token in the switch anonymous pages can
     # be cached whole (opinions/caching.py).

@@ -25,6 +25,7 @@ def _empty_caches():
 
     cache.clear()
     caching.clear_local()
+    caching.breaker.reset()
 
 
 @pytest.fixture

@@ -235,10 +235,10 @@ def test_page_size_out_of_range_is_a_400(client, db, page_size):
 # --- Tokens, for other systems ------------------------------------------------------------
 
 
-def token_for(user) -> str:
-    from rest_framework.authtoken.models import Token
+def token_for(user, **kwargs) -> str:
+    from knox.models import AuthToken
 
-    return Token.objects.create(user=user).key
+    return AuthToken.objects.create(user=user, **kwargs)[1]
 
 
 def test_a_secretariat_token_reads_unpublished_remarks_without_a_session(client):
@@ -260,19 +260,79 @@ def test_a_wrong_token_is_refused_with_a_clear_error(client):
     assert "トークン" in response.json()["detail"]
 
 
-def test_administrators_issue_tokens_in_the_admin_and_the_secretariat_cannot(client):
-    holder = member_of(roles.SECRETARIAT)
+def administrator_in_admin():
     administrator = member_of(roles.ADMINISTRATOR)
     administrator.is_staff = True
     administrator.save()
-    client.force_login(administrator)
-    add = reverse("admin:authtoken_tokenproxy_add")
-    assert client.get(add).status_code == 200
-    assert client.post(add, {"user": holder.pk}).status_code == 302
-    assert holder.auth_token.key
+    return administrator
 
+
+def test_administrators_issue_a_token_shown_once_and_kept_only_hashed(client):
+    from knox.models import AuthToken
+
+    holder = member_of(roles.SECRETARIAT)
+    client.force_login(administrator_in_admin())
+    add = reverse("admin:knox_authtoken_add")
+    assert client.get(add).status_code == 200
+    issued = client.post(add, {"user": holder.pk, "lifetime": "30"})
+    assert issued.status_code == 200 and "二度と表示できません" in issued.content.decode()
+    token = issued.context["token"]
+    stored = AuthToken.objects.get(user=holder)
+    assert token not in str(vars(stored)) and stored.digest != token
+    assert 29 <= (stored.expiry - stored.created).days <= 30
+    listing = client.get(reverse("admin:knox_authtoken_changelist")).content.decode()
+    # Its first characters tell it apart; the rest is nowhere (the digest, its row's key,
+    # cannot be turned back into it).
+    assert f"{token[:6]}…" in listing and token[:16] not in listing
+    client.logout()
+    assert client.get(OPINIONS, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+
+
+def test_the_secretariat_cannot_issue_tokens(client):
     secretary = member_of(roles.SECRETARIAT)
     secretary.is_staff = True
     secretary.save()
     client.force_login(secretary)
-    assert client.get(add).status_code == 403
+    assert client.get(reverse("admin:knox_authtoken_add")).status_code == 403
+
+
+def test_an_expired_token_is_refused(client):
+    from datetime import timedelta
+
+    token = token_for(member_of(roles.SECRETARIAT), expiry=timedelta(seconds=-1))
+    response = client.get(OPINIONS, HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 401 and "期限" in response.json()["detail"]
+
+
+def test_a_revoked_token_is_refused(client):
+    from knox.models import AuthToken
+
+    holder = member_of(roles.SECRETARIAT)
+    token = token_for(holder)
+    assert client.get(OPINIONS, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    client.force_login(administrator_in_admin())
+    stored = AuthToken.objects.get(user=holder)
+    delete = reverse("admin:knox_authtoken_delete", args=[stored.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    client.logout()
+    assert client.get(OPINIONS, HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+
+
+def test_a_clear_text_token_from_before_keeps_working_hashed(db):
+    """Migration 0013: an old DRF token is stored hashed, with an expiry, and still works."""
+    import importlib
+
+    from django.apps import apps
+    from knox.auth import TokenAuthentication
+    from knox.models import AuthToken
+    from rest_framework.authtoken.models import Token
+
+    holder = member_of(roles.SECRETARIAT)
+    old = Token.objects.create(user=holder)
+    migration = importlib.import_module("opinions.migrations.0013_security")
+    migration.hash_tokens(apps, None)
+    assert not Token.objects.exists()
+    stored = AuthToken.objects.get(user=holder)
+    assert stored.expiry is not None and old.key not in stored.digest
+    user, _token = TokenAuthentication().authenticate_credentials(old.key.encode())
+    assert user == holder

@@ -58,10 +58,12 @@ def url_table(remarks):
         "secretariat": 403,
         "administrator": 200,
     }
+    # Another member cannot open the remark, so for them it does not exist (404, not a 403
+    # that would tell which ids hold unpublished remarks); staff may open it but not edit it.
     author_only = {
         "anonymous": login,
         "member": 200,
-        "other_member": 403,
+        "other_member": 404,
         "secretariat": 403,
         "administrator": 403,
     }
@@ -101,6 +103,15 @@ def url_table(remarks):
         ("edit published", "get", reverse("opinions:opinion-edit", args=[published.pk]),
          {"anonymous": login, "member": 403, "other_member": 403, "secretariat": 403, "administrator": 403}),
         ("withdraw", "get", reverse("opinions:opinion-withdraw", args=[pending.pk]), author_only),
+        ("edit returned", "get", reverse("opinions:opinion-edit", args=[remarks["returned"].pk]), author_only),
+        ("edit hidden", "get", reverse("opinions:opinion-edit", args=[remarks["hidden"].pk]),
+         {"anonymous": login, "member": 403, "other_member": 404, "secretariat": 403, "administrator": 403}),
+        ("withdraw hidden", "get", reverse("opinions:opinion-withdraw", args=[remarks["hidden"].pk]),
+         {"anonymous": login, "member": 403, "other_member": 404, "secretariat": 403, "administrator": 403}),
+        ("withdraw withdrawn", "post", reverse("opinions:opinion-withdraw", args=[remarks["withdrawn"].pk]),
+         {"anonymous": login, "member": 403, "other_member": 404, "secretariat": 403, "administrator": 403}),
+        ("edit missing", "get", reverse("opinions:opinion-edit", args=[999999]),
+         {"anonymous": login, "member": 404, "other_member": 404, "secretariat": 404, "administrator": 404}),
         ("review queue", "get", reverse("opinions:review-queue"), staff_only),
         ("review action", "post", reverse("opinions:review-action", args=[pending.pk]),
          {"anonymous": login, "member": 403, "other_member": 403, "secretariat": 302, "administrator": 302}),
@@ -110,6 +121,8 @@ def url_table(remarks):
          {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 200}),
         ("admin delete remark", "get", reverse("admin:opinions_opinion_delete", args=[published.pk]),
          {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 403}),
+        ("admin tokens", "get", reverse("admin:knox_authtoken_changelist"),
+         {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 200}),
         ("login", "get", reverse("login"), ok),
         ("password change", "get", reverse("password_change"),
          {"anonymous": login, "member": 200, "other_member": 200, "secretariat": 200, "administrator": 200}),
@@ -121,7 +134,12 @@ def url_table(remarks):
         ("api list", "get", reverse("opinions:api-opinion-list"), ok),
         ("api published", "get", reverse("opinions:api-opinion-detail", args=[published.pk]), ok),
         ("api pending", "get", reverse("opinions:api-opinion-detail", args=[pending.pk]),
-         {"anonymous": 404, "member": 404, "other_member": 404, "secretariat": 200, "administrator": 200}),
+         {"anonymous": 404, "member": 200, "other_member": 404, "secretariat": 200, "administrator": 200}),
+        # Staff open a withdrawn remark's page, and so its API record; nobody else.
+        ("withdrawn detail", "get", remarks["withdrawn"].get_absolute_url(),
+         {"anonymous": 404, "member": 200, "other_member": 404, "secretariat": 200, "administrator": 200}),
+        ("api withdrawn", "get", reverse("opinions:api-opinion-detail", args=[remarks["withdrawn"].pk]),
+         {"anonymous": 404, "member": 200, "other_member": 404, "secretariat": 200, "administrator": 200}),
         ("api themes", "get", reverse("opinions:api-theme-list"), ok),
         ("api tags", "get", reverse("opinions:api-tags"), ok),
         ("api schema", "get", reverse("opinions:api-schema"), ok),
@@ -219,3 +237,88 @@ def test_secretariat_lists_unpublished_but_never_withdrawn(client, world):
     assert "（pending）" in html and "（hidden）" in html and "（returned）" in html
     assert "（withdrawn）" not in html
     assert client.get("/themes/sdgs/").context["summary"].node.count == 6
+
+
+# --- The submission preview's near-duplicate warning ----------------------------------------
+
+
+def near_copy_of(remark) -> str:
+    return f"{remark.body}。"
+
+
+@pytest.mark.parametrize("role", ["other_member"])
+def test_the_duplicate_warning_never_shows_another_members_unpublished_remark(client, world, role):
+    """委員 B typing text close to 委員 A's pending remark sees neither its text, its status
+    nor its theme in the confirmation step."""
+    users, remarks = world
+    client.force_login(users[role])
+    for status in ("pending", "returned", "hidden"):
+        response = client.post(
+            reverse("opinions:submit"),
+            {
+                "body": near_copy_of(remarks[status]),
+                "theme": remarks[status].theme_id,
+                "token": str(uuid.uuid4()),
+                "step": "confirm",
+            },
+        )
+        assert response.status_code == 200
+        assert response.context["duplicates"] == []
+        html = response.content.decode()
+        assert "よく似た意見がすでにあります" not in html
+        assert "確認待ち" not in html
+
+
+@pytest.mark.parametrize("role", ["member", "administrator"])
+def test_the_duplicate_warning_shows_remarks_the_user_may_open(client, world, role):
+    """The author is warned about their own pending remark, and so is a 管理者 (who may
+    open every remark)."""
+    users, remarks = world
+    client.force_login(users[role])
+    response = client.post(
+        reverse("opinions:submit"),
+        {
+            "body": near_copy_of(remarks["pending"]),
+            "theme": remarks["pending"].theme_id,
+            "token": str(uuid.uuid4()),
+            "step": "confirm",
+        },
+    )
+    assert response.context["duplicates"] == [remarks["pending"]]
+    assert "よく似た意見がすでにあります" in response.content.decode()
+
+
+def test_the_duplicate_warning_shows_a_published_remark_to_every_member(client, world):
+    users, remarks = world
+    client.force_login(users["other_member"])
+    response = client.post(
+        reverse("opinions:submit"),
+        {
+            "body": near_copy_of(remarks["published"]),
+            "theme": remarks["published"].theme_id,
+            "token": str(uuid.uuid4()),
+            "step": "confirm",
+        },
+    )
+    assert response.context["duplicates"] == [remarks["published"]]
+
+
+@pytest.mark.parametrize("export", ["opinions:summary-text", "opinions:summary-docx"])
+def test_the_summary_document_leaves_out_returned_remarks(client, world, export):
+    """差し戻し remarks are being revised by their authors: the 主なご意見 document for
+    staff has the pending one but neither the returned nor the hidden or withdrawn ones."""
+    users, _remarks = world
+    client.force_login(users["secretariat"])
+    response = client.get(reverse(export), {"theme": "sdgs"})
+    assert response.status_code == 200
+    if export == "opinions:summary-docx":
+        import io
+
+        import docx
+
+        document = docx.Document(io.BytesIO(b"".join(response.streaming_content)))
+        text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    else:
+        text = response.content.decode()
+    assert "（pending）" in text
+    assert "（returned）" not in text and "（hidden）" not in text and "（withdrawn）" not in text

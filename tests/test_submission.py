@@ -344,12 +344,14 @@ def test_author_can_withdraw_and_the_record_stays(client, member, pending):
     assert client.get(reverse("opinions:opinion-edit", args=[pending.pk])).status_code == 403
 
 
-def test_another_member_gets_403_on_edit_and_withdraw(client, pending):
+def test_another_member_gets_404_on_edit_and_withdraw(client, pending):
+    """As for an id that does not exist: another member's pending remark is not theirs to
+    know about."""
     client.force_login(user_in(roles.MEMBER))
     for name in ("opinion-edit", "opinion-withdraw"):
         url = reverse(f"opinions:{name}", args=[pending.pk])
-        assert client.get(url).status_code == 403
-        assert client.post(url, {"body": "乗っ取り" * 5}).status_code == 403
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"body": "乗っ取り" * 5}).status_code == 404
     pending.refresh_from_db()
     assert pending.status == "pending" and pending.body == BODY
 
@@ -424,3 +426,28 @@ def test_password_change_is_in_japanese(client, member):
     response = client.get(reverse("password_change"))
     assert response.status_code == 200
     assert "パスワードの変更" in response.content.decode()
+
+
+def test_a_member_submitting_faster_than_a_person_types_is_paused_with_input_kept(
+    client, member, theme, settings
+):
+    import uuid
+
+    settings.OPINIONS_SUBMISSIONS_PER_HOUR = 2
+    for body in (BODY, "観光や外国人材の受入れに向けて多言語翻訳を活用すべきである。"):
+        data = form_data(theme, body=body, token=str(uuid.uuid4()), step="save")
+        assert client.post(SUBMIT, data).status_code == 302
+    data = form_data(
+        theme,
+        body="地域の公共交通を維持するため、自治体間の連携を国が後押しすべきだ。",
+        token=str(uuid.uuid4()),
+        step="save",
+    )
+    refused = client.post(SUBMIT, data)
+    assert refused.status_code == 429
+    html = refused.content.decode()
+    assert (
+        "しばらく受け付けられません" in html
+        and "地域の公共交通を維持するため、自治体間の連携を国が後押しすべきだ。" in html
+    )
+    assert Opinion.objects.filter(author=member).count() == 2

@@ -147,3 +147,58 @@ def test_docs_count_table_matches_the_seed(seed):
         )
         assert len(positions) == int(row["count"]), row["slug"]
         assert positions == [int(p) for p in row["positions"].split(",")], row["slug"]
+
+
+# --- Regular expressions cannot hang a worker -------------------------------------------
+
+CATASTROPHIC = ["(a|aa)+$", "(a+)+$", r"(\w+\s?)+$", "(あ|ああ)+$"]
+
+
+@pytest.mark.parametrize("pattern", CATASTROPHIC)
+def test_a_catastrophically_backtracking_regex_is_refused_on_save(pattern):
+    from opinions.tagging import validate_rule
+
+    with pytest.raises(ValueError, match="時間がかかりすぎる"):
+        validate_rule(pattern, is_regex=True)
+
+
+@pytest.mark.parametrize("pattern", ["首長|市町村長", r"人口\d+万", "(小|中)規模", "a+b"])
+def test_ordinary_regexes_are_accepted(pattern):
+    from opinions.tagging import validate_rule
+
+    validate_rule(pattern, is_regex=True)
+
+
+def test_a_slow_regex_that_got_in_gives_up_within_the_time_limit(caplog):
+    """A rule saved before validation existed (or loaded by a fixture) costs the time
+    limit, not minutes, and the other rules still apply."""
+    import time
+
+    rules = [Rule("slow", "(a|aa)+$", is_regex=True), Rule("mayors", "首長")]
+    started = time.monotonic()
+    found = suggest("a" * 5000 + "! 首長", rules)
+    assert time.monotonic() - started < 2
+    assert found == {"mayors": "「首長」"}
+    assert "gave up" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_slow_regex_with_a_message_next_to_the_field(client):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from opinions import roles
+    from opinions.models import TagRule
+    from tests.factories import StakeholderFactory, UserFactory
+
+    administrator = UserFactory(is_staff=True)
+    administrator.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
+    client.force_login(administrator)
+    tag = StakeholderFactory()
+    response = client.post(
+        reverse("admin:opinions_tagrule_add"),
+        {"pattern": "(a|aa)+$", "is_regex": "on", "stakeholder": tag.pk, "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "時間がかかりすぎる" in response.content.decode()
+    assert not TagRule.objects.exists()
