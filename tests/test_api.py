@@ -319,7 +319,7 @@ def test_a_revoked_token_is_refused(client):
 
 
 def test_a_clear_text_token_from_before_keeps_working_hashed(db):
-    """Migration 0013: an old DRF token is stored hashed, with an expiry, and still works."""
+    """Migration 0015: an old DRF token is stored hashed, with an expiry, and still works."""
     import importlib
 
     from django.apps import apps
@@ -329,7 +329,7 @@ def test_a_clear_text_token_from_before_keeps_working_hashed(db):
 
     holder = member_of(roles.SECRETARIAT)
     old = Token.objects.create(user=holder)
-    migration = importlib.import_module("opinions.migrations.0013_security")
+    migration = importlib.import_module("opinions.migrations.0015_security")
     migration.hash_tokens(apps, None)
     assert not Token.objects.exists()
     stored = AuthToken.objects.get(user=holder)
