@@ -54,9 +54,10 @@ class LenientMultipleChoiceField(forms.ModelMultipleChoiceField):
 
     def clean(self, value):
         self.unknown = []
-        if not value:
+        # An empty value is "not given" (an empty field of a form), not an unknown tag.
+        values = [str(v)[:100] for v in value or () if str(v).strip()][:50]
+        if not values:
             return self.queryset.none()
-        values = [str(v)[:100] for v in value][:50]
         # PostgreSQL text cannot hold NUL; such a value matches nothing, so it is unknown.
         candidates = [v for v in values if "\x00" not in v]
         known = self.queryset.filter(**{f"{self.to_field_name}__in": candidates})

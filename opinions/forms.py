@@ -137,12 +137,27 @@ class CsvOptionsForm(forms.Form):
         return self.cleaned_data["encoding"] or "utf-8"
 
 
+class BlankTolerantMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Empty values are "not given": the list form sends ``meeting=`` for 「すべての会議」."""
+
+    def clean(self, value):
+        if value is not None and not isinstance(value, str):
+            value = [v for v in value if str(v).strip()]
+        return super().clean(value)
+
+
 class SummaryScopeForm(forms.Form):
     """What a 「主なご意見」 document covers besides the list's filters: one or more meetings
     (the list itself filters by one)."""
 
-    meeting = forms.ModelMultipleChoiceField(
-        label=_("会議"), queryset=Meeting.objects.all(), required=False
+    meeting = BlankTolerantMultipleChoiceField(
+        label=_("会議"),
+        queryset=Meeting.objects.all(),
+        required=False,
+        error_messages={
+            "invalid_choice": _("会議「%(value)s」は見つかりません。"),
+            "invalid_pk_value": _("会議の指定「%(pk)s」が正しくありません。"),
+        },
     )
 
 

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
@@ -484,20 +484,46 @@ class ExportPermissionMixin(PermissionRequiredMixin):
     permission_required = "opinions.export_opinion"
 
 
+def given(data: QueryDict) -> QueryDict:
+    """The parameters that were given: an empty one (an empty field of the list form) means
+    "not given", for every export as for the list."""
+    kept = QueryDict(mutable=True)
+    for key, values in data.lists():
+        if filled := [value for value in values if value.strip()]:
+            kept.setlist(key, filled)
+    return kept
+
+
+def export_error(request, message: str, *, field: str) -> HttpResponse:
+    """A page (not a bare text) that says why nothing was exported, with a way back to the
+    list with the same conditions but the faulty ``field``: a browser shows a download
+    link's error in the tab."""
+    back = given(request.GET)
+    for key in (field, "encoding", "page"):
+        back.pop(key, None)
+    return render(
+        request,
+        "opinions/export_error.html",
+        {"message": message, "list_query": back.urlencode()},
+        status=400,
+    )
+
+
 class OpinionExportView(ExportPermissionMixin, View):
     """Every remark the list shows for the same filters (all pages), as CSV or XLSX."""
 
     file_format = "csv"
 
     def get(self, request):
-        options = CsvOptionsForm(request.GET)
+        data = given(request.GET)
+        options = CsvOptionsForm(data)
         if not options.is_valid():
-            return HttpResponse(
-                _("文字コードの指定が正しくありません。"), status=400, content_type="text/plain"
+            return export_error(
+                request, _("文字コードの指定が正しくありません。"), field="encoding"
             )
         # The list's own queryset and FilterSet: invalid filters are dropped the same way.
         queryset = visible_opinions(request).in_document_order()
-        opinions = OpinionFilter(request.GET, queryset=queryset, request=request).qs
+        opinions = OpinionFilter(data, queryset=queryset, request=request).qs
         columns = exporters.export_columns(
             include_status=request.user.has_perm("opinions.view_unpublished_opinion"),
             base_url=request.build_absolute_uri("/"),
@@ -527,12 +553,10 @@ class SummaryExportView(ExportPermissionMixin, View):
     file_format = "docx"
 
     def get(self, request):
-        scope = SummaryScopeForm(request.GET)
+        data = given(request.GET)
+        scope = SummaryScopeForm(data)
         if not scope.is_valid():
-            return HttpResponse(
-                _("会議の指定が正しくありません。"), status=400, content_type="text/plain"
-            )
-        data = request.GET.copy()
+            return export_error(request, " ".join(scope.errors["meeting"]), field="meeting")
         data.pop("meeting", None)  # the scope form reads it, allowing several
         parsed = selectors.summary_for(
             OpinionFilter(data, queryset=visible_opinions(request), request=request),
