@@ -400,6 +400,8 @@ class Opinion(models.Model):
         verbose_name=_("会議"),
     )
     position = models.PositiveIntegerField(_("資料内の順番"), null=True, blank=True)
+    # Kept from the import where the source has pages (a PDF), so a citation can name it.
+    source_page = models.PositiveSmallIntegerField(_("資料のページ"), null=True, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

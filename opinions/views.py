@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import caching, counts, exporters, search, selectors, services
+from . import caching, citations, counts, exporters, search, selectors, services
 from .filters import OpinionFilter
 from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
 from .importers import render_summary
@@ -109,6 +109,12 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
         context["previous"], context["next"] = selectors.neighbours(self.object, visible)
         context["related"] = selectors.related_opinions(self.object, visible)
         context["permalink"] = self.request.build_absolute_uri(self.object.get_absolute_url())
+        context["meetings"] = citations.meetings_of(self.object)
+        context["committee"] = citations.committee_of(self.object, context["meetings"])
+        context["citation"] = citations.citation_parts(
+            self.object, url=context["permalink"], meetings=context["meetings"]
+        )
+        context["citation_separator"] = citations.separator()
         return context
 
 

@@ -357,3 +357,24 @@ def follow_every_export_link(page):
         assert response.status == 200, (name, page.url)
         assert response.headers["content-type"] == content_type, name
         assert download_info.value.suggested_filename, name
+
+
+def test_copy_the_source_of_a_remark(page, seeded):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=page.base)
+    page.goto(f"{page.base}/opinions/")
+    first = page.locator(".opinion-card").first
+    number = first.locator(".opinion-card__number").inner_text()
+    assert re.fullmatch(r"意見番号 \d+", number)  # visible, not only to screen readers
+    first.get_by_role("link", name=re.compile("全文")).click()
+    assert page.locator(".meeting-list li").all_inner_texts() == [
+        "第1回（開催日未登録）",
+        "第2回（2019年4月9日）",
+    ]
+    page.get_by_role("button", name="出典をコピー").click()
+    assert page.get_by_role("status").filter(has_text="コピーしました").is_visible()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == page.locator("#citation-text").inner_text()
+    assert "参考資料１「第１回、第２回における主なご意見」" in copied
+    assert copied.endswith(f"{number}、{page.url}")
+    assert_accessible(page, "detail with its citation")
+    shot(page, "citation")

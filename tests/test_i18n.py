@@ -516,9 +516,8 @@ def test_detail_marks_the_remark_its_themes_tags_source_and_neighbours_as_japane
 
 def test_detail_marks_the_committee_but_not_the_meeting_number(english, remarks):
     html = assert_data_in_japanese(english.get(remarks["opinion"].get_absolute_url()))
-    assert (
-        '<dd><span><span lang="ja">総合戦略策定会議</span> Meeting 1 (May 20, 2019)</span>' in html
-    )
+    assert '<span lang="ja" class="opinion-detail__committee">総合戦略策定会議</span>' in html
+    assert "<li>Meeting 1 (May 20, 2019)</li>" in html
 
 
 def test_theme_index_marks_every_theme_as_japanese(english, seed):
