@@ -17,9 +17,16 @@ from django_filters.views import FilterView
 
 from . import caching, citations, counts, exporters, search, selectors, services
 from .filters import OpinionFilter
-from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
+from .forms import (
+    CrossTabForm,
+    CsvOptionsForm,
+    ReviewForm,
+    RevisionForm,
+    SubmissionForm,
+    SummaryScopeForm,
+)
 from .importers import render_summary
-from .models import Opinion, Theme, visible_statuses
+from .models import Meeting, Opinion, SourceDocument, Theme, visible_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +99,24 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             },
             sort_choices=self.filterset.sort_options(),
         )
+        if not page.paginator.count:
+            context.update(self.nearest_queries(context["facets"]))
         return context
+
+    def nearest_queries(self, facets) -> dict:
+        """For a list that found nothing: queries one change away, with their counts; for
+        a search, also the same filters without it."""
+        found = {"suggestions": selectors.nearest_queries(self.filterset, facets)}
+        if self.filterset.applied_search:
+            data = self.filterset.data.copy()
+            data.pop("q", None)
+            data.pop("page", None)
+            data.pop("sort", None)
+            without = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
+            count = selectors.list_total(without, visible_statuses(self.request.user))
+            if count:
+                found["without_search"] = (f"?{data.urlencode()}", count)
+        return found
 
 
 class OpinionDetailView(caching.CachedPageMixin, DetailView):
@@ -156,30 +180,98 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
         )
 
 
-class CrossTabView(caching.CachedPageMixin, TemplateView):
+def crosstab_axes() -> dict[str, str]:
+    """The cross-tab's axes and their names (テーマ × 関係者 …)."""
+    size, stakeholder = (model._meta.verbose_name for model in selectors.TAG_AXES.values())
+    return {
+        "stakeholder": _("テーマ × %(axis)s") % {"axis": stakeholder},
+        "size": _("テーマ × %(axis)s") % {"axis": size},
+        selectors.PAIR_AXIS: _("%(rows)s × %(columns)s") % {"rows": size, "columns": stakeholder},
+    }
+
+
+class CrossTabMixin:
+    """The axis (a 404 for an unknown one) and the document or meeting a cross-tab counts."""
+
+    def crosstab_parts(self):
+        request = self.request
+        axis = request.GET.get("axis") or "stakeholder"
+        if axis not in selectors.CROSSTAB_AXES:
+            raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
+        form = CrossTabForm(given(request.GET))
+        form.is_valid()
+        chosen = {name: form.cleaned_data.get(name) for name in ("document", "meeting")}
+        table = caching.cached(
+            request,
+            "crosstab",
+            (axis, *(value.pk if value else None for value in chosen.values())),
+            lambda: selectors.crosstab(
+                visible_opinions(request),
+                axis,
+                counts.visible_scope(request.user),
+                **chosen,
+            ),
+        )
+        return axis, form, chosen, table
+
+
+class CrossTabView(CrossTabMixin, caching.CachedPageMixin, TemplateView):
     page_cache_name = "page-crosstab"
     template_name = "opinions/crosstab.html"
 
     def get_context_data(self, **kwargs):
-        axis = self.request.GET.get("axis", "stakeholder")
-        if axis not in selectors.TAG_AXES:
-            raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
-        return super().get_context_data(
-            table=caching.cached(
+        axis, form, chosen, table = self.crosstab_parts()
+        for name in form.errors:
+            messages.warning(
                 self.request,
-                "crosstab",
-                axis,
-                lambda: selectors.crosstab(
-                    visible_opinions(self.request), axis, counts.visible_scope(self.request.user)
-                ),
-            ),
+                _("%(field)sの指定は無効なため無視しました。") % {"field": form[name].label},
+            )
+        names = crosstab_axes()
+        keep = {name: value for name, value in given(self.request.GET).items() if name != "axis"}
+        return super().get_context_data(
+            table=table,
             axis=axis,
-            axis_label=selectors.TAG_AXES[axis]._meta.verbose_name,
+            axis_title=names[axis],
+            form=form,
+            chosen=chosen,
+            documents=list(SourceDocument.objects.all()),
+            meetings=list(Meeting.objects.all()),
             axes=[
-                (name, model._meta.verbose_name, f"?{urlencode({'axis': name})}")
-                for name, model in selectors.TAG_AXES.items()
+                (name, label, f"?{urlencode({'axis': name, **keep})}")
+                for name, label in names.items()
             ],
+            query=urlencode({"axis": axis, **keep}),
             **kwargs,
+        )
+
+
+class CrossTabExportView(CrossTabMixin, View):
+    """The cross-tab the page shows (same axis and restriction), as CSV or XLSX."""
+
+    file_format = "csv"
+
+    def get(self, request):
+        axis, _form, chosen, table = self.crosstab_parts()
+        row_header = (
+            selectors.TAG_AXES["size"]._meta.verbose_name
+            if axis == selectors.PAIR_AXIS
+            else _("テーマ")
+        )
+        lines = selectors.crosstab_table(table, row_header=str(row_header), total_label=_("合計"))
+        restriction = [str(value) for value in chosen.values() if value]
+        stem = "_".join([_("クロス集計"), crosstab_axes()[axis].replace(" ", ""), *restriction])
+        if self.file_format == "xlsx":
+            return file_attachment(
+                lambda handle: exporters.write_xlsx(
+                    lines, handle, widths=[40, *([10] * (len(lines[0]) - 1))]
+                ),
+                filename=stamped(stem, "xlsx"),
+                content_type=XLSX_CONTENT_TYPE,
+            )
+        return StreamingHttpResponse(
+            exporters.csv_chunks(lines),
+            content_type="text/csv; charset=utf-8",
+            headers=attachment(stamped(stem, "csv")),
         )
 
 
