@@ -808,6 +808,49 @@ def neighbours(opinion: Opinion, visible: QuerySet) -> tuple[Opinion | None, Opi
     return previous, following
 
 
+@dataclass(frozen=True)
+class HitContext:
+    """Where a remark opened from the list stands among the list's hits."""
+
+    position: int  # 1-based, in the list's order
+    total: int
+    previous_url: str | None
+    next_url: str | None
+    list_url: str  # the same list page
+
+
+def hit_context(
+    filterset, opinion: Opinion, *, page: int, page_size: int, statuses=None
+) -> HitContext | None:
+    """The remark's place among the hits of the list it was opened from, and the hits
+    before and after it; None when it is not among them (the data changed since).
+
+    Reads the ids of the list page it was on and of the pages either side (one query),
+    never every hit, and counts them as the list does.
+    """
+    start = max(0, (page - 2) * page_size)
+    window = list(filterset.qs.values_list("pk", flat=True)[start : start + 3 * page_size])
+    if opinion.pk not in window:
+        return None
+    index = window.index(opinion.pk)
+    position = start + index + 1
+
+    def url_of(pk: int, at: int) -> str:
+        query = filterset._url_with(page=str((at - 1) // page_size + 1))
+        return f"{reverse('opinions:opinion-detail', args=[pk])}{query}"
+
+    previous = url_of(window[index - 1], position - 1) if index > 0 else None
+    following = url_of(window[index + 1], position + 1) if index + 1 < len(window) else None
+    back = filterset._url_with(page=str((position - 1) // page_size + 1))
+    return HitContext(
+        position,
+        list_total(filterset, statuses),
+        previous,
+        following,
+        f"{reverse('opinions:opinion-list')}{back}",
+    )
+
+
 def _bigram_set(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 

@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
@@ -88,6 +89,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         query = self.filterset.search_query
         chips = self.filterset.chips()
         context.update(
+            detail_query=self.detail_query(page),
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
             facets=self.list_counts()[1],
             chips=chips,
@@ -103,6 +105,14 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             context.update(self.nearest_queries(context["facets"]))
         return context
 
+    def detail_query(self, page) -> str:
+        """What a remark's link carries so that its page can go on through these hits."""
+        data = given(self.request.GET)
+        if not any(key in data for key in LIST_PARAMETERS if key != "page"):
+            return ""
+        data["page"] = str(page.number)
+        return f"?{data.urlencode()}"
+
     def nearest_queries(self, facets) -> dict:
         """For a list that found nothing: queries one change away, with their counts; for
         a search, also the same filters without it."""
@@ -117,6 +127,10 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             if count:
                 found["without_search"] = (f"?{data.urlencode()}", count)
         return found
+
+
+# The list's parameters: a remark's page opened from a filtered list or a search has them.
+LIST_PARAMETERS = (*OpinionFilter.Meta.fields, "page")
 
 
 class OpinionDetailView(caching.CachedPageMixin, DetailView):
@@ -139,7 +153,34 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
             self.object, url=context["permalink"], meetings=context["meetings"]
         )
         context["citation_separator"] = citations.separator()
+        context.update(self.hit_context())
         return context
+
+    def hit_context(self) -> dict:
+        """From a filtered list or a search: the remark among its hits (前/次, n / N, back
+        to the same list page) and the search terms marked in the text."""
+        data = given(self.request.GET)
+        if not any(key in data for key in LIST_PARAMETERS if key != "page"):
+            return {}
+        filterset = OpinionFilter(
+            data,
+            queryset=visible_opinions(self.request).in_document_order(),
+            request=self.request,
+        )
+        page = data.get("page", "1")
+        hits = selectors.hit_context(
+            filterset,
+            self.object,
+            page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1,
+            page_size=settings.OPINIONS_PAGE_SIZE,
+            statuses=visible_statuses(self.request.user),
+        )
+        found = {"hits": hits}
+        if hits is None:
+            found["back_url"] = f"{reverse('opinions:opinion-list')}{filterset._url_with()}"
+        if query := filterset.applied_search:
+            found["marked_body"] = search.highlight(self.object.body, query)
+        return found
 
 
 class ThemeIndexView(caching.CachedPageMixin, TemplateView):

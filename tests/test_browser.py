@@ -378,3 +378,24 @@ def test_copy_the_source_of_a_remark(page, seeded):
     assert copied.endswith(f"{number}、{page.url}")
     assert_accessible(page, "detail with its citation")
     shot(page, "citation")
+
+
+def test_a_search_hit_keeps_its_search_on_the_detail_page(page, seeded):
+    page.goto(f"{page.base}/opinions/")
+    page.get_by_label("キーワード").fill("女性")
+    page.get_by_role("button", name="絞り込む").click()
+    total = int(re.search(r"(\d+) 件の意見", page.locator("#result-count").inner_text())[1])
+    list_url = page.url
+    page.get_by_role("link", name=re.compile("全文")).nth(1).click()
+    hits = page.get_by_role("navigation", name="検索結果の中の前後の意見")
+    assert hits.get_by_text(f"2 / {total} 件目").is_visible()
+    assert page.locator(".opinion-detail__body mark").first.inner_text() == "女性"
+    assert_accessible(page, "detail from a search")
+    shot(page, "search-hit")
+    hits.get_by_role("link", name=re.compile("次の結果")).click()
+    hits = page.get_by_role("navigation", name="検索結果の中の前後の意見")
+    assert hits.get_by_text(f"3 / {total} 件目").is_visible()
+    hits.get_by_role("link", name="一覧に戻る").click()
+    assert page.url.startswith(list_url.split("?")[0])
+    assert "q=%E5%A5%B3%E6%80%A7" in page.url and "page=1" in page.url
+    assert page.get_by_label("キーワード").input_value() == "女性"
