@@ -16,6 +16,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 
 from opinions import roles
+from opinions.importers import normalize_extracted_text
 from opinions.management.commands.load_seed import load_seed_fixture
 from opinions.models import Opinion, Stakeholder, TagMerge
 from tests.conftest import ROOT
@@ -399,3 +400,45 @@ def test_a_search_hit_keeps_its_search_on_the_detail_page(page, seeded):
     assert page.url.startswith(list_url.split("?")[0])
     assert "q=%E5%A5%B3%E6%80%A7" in page.url and "page=1" in page.url
     assert page.get_by_label("キーワード").input_value() == "女性"
+
+
+def printed(page, path, name) -> list[str]:
+    """The page at ``path`` printed by Chromium (A4, its print style sheet): the text of
+    each PDF page. The PDF is kept in artifacts/browser/ to look at."""
+    import io
+
+    from pypdf import PdfReader
+
+    page.goto(f"{page.base}{path}")
+    page.emulate_media(media="print")
+    data = page.pdf(prefer_css_page_size=True, print_background=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{page.test_name}-{name}.pdf").write_bytes(data)
+    reader = PdfReader(io.BytesIO(data))
+    page.pdf_pages = reader.pages
+    # PDF text of Japanese comes with look-alike radicals (⾒ for 見): as the importer reads it.
+    return [
+        re.sub(r"\s+", "", normalize_extracted_text(sheet.extract_text())) for sheet in reader.pages
+    ]
+
+
+def test_hand_outs_print_with_a_title_block_page_numbers_and_every_number(page, seeded):
+    sheets = printed(page, "/opinions/?stakeholder=women&size=_none", "list")
+    assert "有識者会議意見ポータル" in sheets[0] and "出力日" in sheets[0]
+    assert "stakeholder=women" in sheets[0]  # the URL it was printed from
+    assert "関係者:女性" in sheets[0] and "自治体規模:規模を問わない" in sheets[0]  # conditions
+    assert "3件の意見" in sheets[0] and "意見番号" in sheets[0]
+    assert all(f"{n}/{len(sheets)}" in sheet for n, sheet in enumerate(sheets, 1))  # page numbers
+
+    sheets = printed(page, "/themes/dai1ki-kadai/", "theme")
+    assert "意見の数" in "".join(sheets)  # the charts' tables, though closed on screen
+
+    sheets = printed(page, "/crosstab/", "crosstab")
+    landscape = [
+        n for n, sheet in enumerate(page.pdf_pages) if sheet.mediabox.width > sheet.mediabox.height
+    ]
+    assert landscape  # the table on A4 landscape
+    # Radicals NFKC leaves (⺠ for 民), and ‧ for ・, as the PDF's text gives them.
+    table = "".join(sheets[n] for n in landscape).translate(str.maketrans("⺠⻑‧", "民長・"))
+    for name in [*Stakeholder.objects.values_list("name", flat=True), "関係者の指定なし", "合計"]:
+        assert name in table, name  # no column cut off
