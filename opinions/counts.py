@@ -57,6 +57,9 @@ class Scope:
     theme_ids: tuple[int, ...] | None = None  # a subtree, as OpinionFilter.filter_theme
     size_ids: tuple[int, ...] = ()  # any of (empty: no filter)
     stakeholder_ids: tuple[int, ...] = ()
+    # Also (or only, without ids) the remarks with no tag of that kind at all.
+    size_untagged: bool = False
+    stakeholder_untagged: bool = False
     document_id: int | None = None
     # A meeting: remarks made at it, or printed in a document that covers it.
     meeting_id: int | None = None
@@ -66,8 +69,8 @@ class Scope:
         """The same scope with one facet's filter left out (for that facet's options)."""
         cleared = {
             "theme": {"theme_ids": None},
-            "size": {"size_ids": ()},
-            "stakeholder": {"stakeholder_ids": ()},
+            "size": {"size_ids": (), "size_untagged": False},
+            "stakeholder": {"stakeholder_ids": (), "stakeholder_untagged": False},
             "document": {"document_id": None},
             "meeting": {"meeting_id": None, "meeting_document_ids": ()},
         }
@@ -83,10 +86,18 @@ class Scope:
         if self.theme_ids is not None:
             clauses.append("theme_id = ANY(%s)")
             params.append(list(self.theme_ids))
-        for column, ids in (("size_ids", self.size_ids), ("stakeholder_ids", self.stakeholder_ids)):
+        for column, ids, untagged in (
+            ("size_ids", self.size_ids, self.size_untagged),
+            ("stakeholder_ids", self.stakeholder_ids, self.stakeholder_untagged),
+        ):
+            alternatives = []
             if ids:
-                clauses.append(f"{column} && %s::bigint[]")
+                alternatives.append(f"{column} && %s::bigint[]")
                 params.append(list(ids))
+            if untagged:
+                alternatives.append(f"cardinality({column}) = 0")
+            if alternatives:
+                clauses.append(f"({' OR '.join(alternatives)})")
         if self.document_id is not None:
             clauses.append("source_document_id = %s")
             params.append(self.document_id)
@@ -121,24 +132,45 @@ def by_theme(scope: Scope) -> dict[int, int]:
     return {theme_id: n for theme_id, n in _rows(sql, params) if n}
 
 
-def by_tag(scope: Scope, field_name: str) -> dict[int, int]:
-    """Remarks per tag of the many-to-many ``field_name``, as selectors.tag_counts."""
+def _tags_or_none(column: str) -> str:
+    """The tag ids of a key, or one NULL for a key without tags: unnested, the remarks
+    without any tag of the kind are counted under None (規模を問わない, 関係者の指定なし)."""
+    return (
+        f"unnest(CASE WHEN cardinality({column}) = 0 THEN '{{NULL}}'::bigint[] ELSE {column} END)"
+    )
+
+
+def by_tag(scope: Scope, field_name: str) -> dict[int | None, int]:
+    """Remarks per tag of the many-to-many ``field_name``, and under None those without
+    any, as selectors.tag_counts."""
     column = TAG_COLUMNS[field_name]
     where, params = scope.where()
     sql = (
-        f"SELECT tag, sum(n)::bigint FROM {_table(scope)}, unnest({column}) AS tag"
+        f"SELECT tag, sum(n)::bigint FROM {_table(scope)}, {_tags_or_none(column)} AS tag"
         f" WHERE {where} GROUP BY tag"
     )
     return {tag: n for tag, n in _rows(sql, params) if n}
 
 
-def by_theme_and_tag(scope: Scope, field_name: str) -> list[tuple[int, int, int]]:
-    """(theme id, tag id, remarks) for the cross-tab."""
+def by_theme_and_tag(scope: Scope, field_name: str) -> list[tuple[int, int | None, int]]:
+    """(theme id, tag id or None for none, remarks) for the cross-tab."""
     column = TAG_COLUMNS[field_name]
     where, params = scope.where()
     sql = (
-        f"SELECT theme_id, tag, sum(n)::bigint FROM {_table(scope)}, unnest({column}) AS tag"
+        f"SELECT theme_id, tag, sum(n)::bigint FROM {_table(scope)}, {_tags_or_none(column)} AS tag"
         f" WHERE {where} GROUP BY theme_id, tag"
+    )
+    return [row for row in _rows(sql, params) if row[2]]
+
+
+def by_tag_pair(scope: Scope, first: str, second: str) -> list[tuple[int | None, int | None, int]]:
+    """(tag id of ``first``, tag id of ``second``, remarks) — None for a remark without a
+    tag of that kind — for the size × stakeholder cross-tab."""
+    where, params = scope.where()
+    sql = (
+        f"SELECT a, b, sum(n)::bigint FROM {_table(scope)},"
+        f" {_tags_or_none(TAG_COLUMNS[first])} AS a, {_tags_or_none(TAG_COLUMNS[second])} AS b"
+        f" WHERE {where} GROUP BY a, b"
     )
     return [row for row in _rows(sql, params) if row[2]]
 
@@ -200,7 +232,7 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
 
     def part(kind: str, facet: str, select: str, group: str = "", unnest: str = ""):
         where, where_params = scope.without(facet).where()
-        source = f"cells, unnest({unnest}) AS tag" if unnest else "cells"
+        source = f"cells, {_tags_or_none(unnest)} AS tag" if unnest else "cells"
         parts.append(
             f"SELECT '{kind}', {select}, sum(n)::bigint FROM {source} WHERE {where}"
             + (f" GROUP BY {group}" if group else "")

@@ -49,17 +49,29 @@ class ThemeFilter(django_filters.ModelChoiceFilter):
     field_class = ThemeChoiceField
 
 
+# The value of a tag facet for remarks without any tag of that kind: 規模を問わない for sizes,
+# 関係者の指定なし for stakeholders. slugify() never makes a slug that starts with "_".
+UNTAGGED = "_none"
+
+
+UNTAGGED_LABELS = {"size": _("規模を問わない"), "stakeholder": _("関係者の指定なし")}
+
+
 class LenientMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Keeps the known values of a multi-valued parameter and remembers the unknown ones."""
+    """Keeps the known values of a multi-valued parameter and remembers the unknown ones,
+    and whether the untagged value (``UNTAGGED``) was among them."""
 
     # The most values read from one parameter; any further ones are ignored.
     MAX_VALUES = 50
 
     def clean(self, value):
         self.unknown = []
-        if not value:
+        # An empty value is "not given" (an empty field of a form), not an unknown tag.
+        values = [str(v)[:100] for v in value or () if str(v).strip()][: self.MAX_VALUES]
+        self.untagged = UNTAGGED in values
+        values = [v for v in values if v != UNTAGGED]
+        if not values:
             return self.queryset.none()
-        values = [str(v)[:100] for v in value][: self.MAX_VALUES]
         # PostgreSQL text cannot hold NUL; such a value matches nothing, so it is unknown.
         candidates = [v for v in values if "\x00" not in v]
         known = self.queryset.filter(**{f"{self.to_field_name}__in": candidates})
@@ -192,14 +204,23 @@ class OpinionFilter(django_filters.FilterSet):
         return queryset.filter(theme_id__in=self.ids(name, Theme.objects.subtree(value)))
 
     def filter_sizes(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.with_any_tag("municipality_sizes", self.ids(name, value))
+        return self._filter_tags(queryset, name, value, "municipality_sizes")
 
     def filter_stakeholders(self, queryset, name, value):
-        if not value:
+        return self._filter_tags(queryset, name, value, "stakeholders")
+
+    def _filter_tags(self, queryset, name, value, field):
+        untagged = self.untagged(name)
+        if not value and not untagged:
             return queryset
-        return queryset.with_any_tag("stakeholders", self.ids(name, value))
+        return queryset.with_any_tag(field, self.ids(name, value), untagged=untagged)
+
+    def untagged(self, name: str) -> bool:
+        """Whether tag facet ``name`` includes the remarks without any tag of its kind."""
+        if not self.is_bound:
+            return False
+        self.is_valid()
+        return getattr(self.form.fields[name], "untagged", False)
 
     def filter_meeting(self, queryset, name, value: Meeting):
         # A remark belongs to a meeting directly, or through the document that covers it.
@@ -242,6 +263,8 @@ class OpinionFilter(django_filters.FilterSet):
         for name in ("size", "stakeholder"):
             if tags := cleaned.get(name):
                 scope = replace(scope, **{f"{name}_ids": tuple(self.ids(name, tags))})
+            if self.untagged(name):
+                scope = replace(scope, **{f"{name}_untagged": True})
         if document := cleaned.get("document"):
             scope = replace(scope, document_id=document.pk)
         if meeting := cleaned.get("meeting"):
@@ -309,14 +332,25 @@ class OpinionFilter(django_filters.FilterSet):
             )
         for name in ("size", "stakeholder"):
             selected = list(cleaned.get(name) or [])
+            untagged = [UNTAGGED] if self.untagged(name) else []
             for tag in selected:
-                rest = [t.slug for t in selected if t.pk != tag.pk]
+                rest = [t.slug for t in selected if t.pk != tag.pk] + untagged
                 chips.append(
                     (
                         str(self.form[name].label),
                         tag.name,
                         self._url_with(**{name: rest or None}),
                         "ja",
+                    )
+                )
+            if untagged:
+                rest = [t.slug for t in selected]
+                chips.append(
+                    (
+                        str(self.form[name].label),
+                        str(UNTAGGED_LABELS[name]),
+                        self._url_with(**{name: rest or None}),
+                        "",
                     )
                 )
         if document := cleaned.get("document"):

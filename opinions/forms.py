@@ -9,7 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 from . import importers, services
 from .filters import ThemeChoiceField
-from .models import Committee, Meeting, MunicipalitySize, Opinion, Stakeholder, Theme
+from .models import (
+    Committee,
+    Meeting,
+    MunicipalitySize,
+    Opinion,
+    SourceDocument,
+    Stakeholder,
+    Theme,
+)
 
 BODY_MIN_LENGTH = 10
 BODY_MAX_LENGTH = 2000
@@ -137,12 +145,45 @@ class CsvOptionsForm(forms.Form):
         return self.cleaned_data["encoding"] or "utf-8"
 
 
+class BlankTolerantMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Empty values are "not given": the list form sends ``meeting=`` for 「すべての会議」."""
+
+    def clean(self, value):
+        if value is not None and not isinstance(value, str):
+            value = [v for v in value if str(v).strip()]
+        return super().clean(value)
+
+
 class SummaryScopeForm(forms.Form):
     """What a 「主なご意見」 document covers besides the list's filters: one or more meetings
     (the list itself filters by one)."""
 
-    meeting = forms.ModelMultipleChoiceField(
-        label=_("会議"), queryset=Meeting.objects.all(), required=False
+    meeting = BlankTolerantMultipleChoiceField(
+        label=_("会議"),
+        queryset=Meeting.objects.all(),
+        required=False,
+        error_messages={
+            "invalid_choice": _("会議「%(value)s」は見つかりません。"),
+            "invalid_pk_value": _("会議の指定「%(pk)s」が正しくありません。"),
+        },
+    )
+
+
+class CrossTabForm(forms.Form):
+    """What a cross-tab counts: everything, or one document's or one meeting's remarks."""
+
+    document = forms.ModelChoiceField(
+        label=_("資料"),
+        queryset=SourceDocument.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("すべての資料"),
+    )
+    meeting = forms.ModelChoiceField(
+        label=_("会議"),
+        queryset=Meeting.objects.select_related("committee"),
+        required=False,
+        empty_label=_("すべての会議"),
     )
 
 

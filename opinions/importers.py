@@ -57,6 +57,9 @@ class SummaryParseError(ValueError):
 class ParsedOpinion:
     body: str
     line: int = field(default=0, compare=False)  # where it starts; not part of equality
+    # The page it starts on, where the source has pages (form feeds between them, as
+    # text_from_pdf gives); None otherwise. Not part of equality, as line is not.
+    page: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -184,7 +187,13 @@ def parse_summary(text: str) -> ParsedDocument:
         (parent.children if parent else document.sections).append(created)
         return created
 
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    page = 1 if "\x0c" in text else None
+    for lineno, (raw, ended) in enumerate(
+        zip(text.splitlines(), text.splitlines(keepends=True), strict=True), start=1
+    ):
+        on_page = page
+        if page is not None and ended.endswith("\x0c"):
+            page += 1
         line = raw.strip(_BLANKS)
         if not line:
             continue
@@ -236,7 +245,7 @@ def parse_summary(text: str) -> ParsedDocument:
             body = line[1:].strip(_BLANKS)
             if not body:
                 raise SummaryParseError(lineno, "意見（・）の本文が空です。", line)
-            opinion = ParsedOpinion(body=body, line=lineno)
+            opinion = ParsedOpinion(body=body, line=lineno, page=on_page)
             node.opinions.append(opinion)
         elif opinion is not None:
             opinion.body = join_wrapped(opinion.body, line)
@@ -358,8 +367,9 @@ def text_from_pdf(data: bytes) -> str:
         # pypdf reports a damaged file through PdfReadError but also through whatever its
         # parser meets (ValueError, KeyError, TypeError …): all mean the same here.
         raise DocumentReadError("PDF ファイルとして読み取れません。") from error
-    text = normalize_extracted_text("\n".join(pages))
-    if not text.strip():
+    # Pages stay apart (a form feed between them), so each remark keeps its page.
+    text = "\x0c".join(normalize_extracted_text(page) for page in pages)
+    if not text.replace("\x0c", "").strip():
         raise DocumentReadError(
             "PDF から文字を取り出せません（画像だけの PDF かもしれません）。"
             "テキストを含む PDF か、Word・テキスト形式のファイルを使ってください。"

@@ -11,7 +11,7 @@ import re
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -321,19 +321,24 @@ class OpinionQuerySet(models.QuerySet):
         """Opinions in ``node`` or anywhere below it."""
         return self.filter(theme__in=Theme.objects.subtree(node))
 
-    def with_any_tag(self, field: str, tags) -> "OpinionQuerySet":
-        """Opinions carrying any of ``tags`` through the many-to-many ``field``.
+    def with_any_tag(self, field: str, tags, *, untagged: bool = False) -> "OpinionQuerySet":
+        """Opinions carrying any of ``tags`` through the many-to-many ``field`` — or, with
+        ``untagged``, none of that kind at all (規模を問わない, 関係者の指定なし).
 
         A subquery on the through table rather than a join, so rows are never duplicated
         and further tag filters and counts stay exact.
         """
         relation = Opinion._meta.get_field(field)
         through = relation.remote_field.through
-        return self.filter(
+        tagged = Q(
             pk__in=through.objects.filter(
                 **{f"{relation.m2m_reverse_field_name()}__in": tags}
             ).values(relation.m2m_field_name())
         )
+        if not untagged:
+            return self.filter(tagged)
+        bare = ~Exists(through.objects.filter(**{relation.m2m_field_name(): OuterRef("pk")}))
+        return self.filter(tagged | bare)
 
     def for_meeting(self, meeting: "Meeting") -> "OpinionQuerySet":
         """Remarks made at ``meeting``, directly or in a document covering it."""
@@ -410,6 +415,8 @@ class Opinion(models.Model):
         verbose_name=_("会議"),
     )
     position = models.PositiveIntegerField(_("資料内の順番"), null=True, blank=True)
+    # Kept from the import where the source has pages (a PDF), so a citation can name it.
+    source_page = models.PositiveSmallIntegerField(_("資料のページ"), null=True, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

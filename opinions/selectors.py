@@ -12,13 +12,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 
 from . import counts, search
 from .exporters import summary_title
+from .filters import UNTAGGED, UNTAGGED_LABELS
 from .importers import ParsedDocument, ParsedNode, ParsedOpinion
 from .models import Meeting, MunicipalitySize, Opinion, SourceDocument, Stakeholder, TagRule, Theme
 from .tagging import Band, Rule, suggest
@@ -89,6 +91,7 @@ class FacetOption:
     selected: bool
     depth: int = 0
     title: str = ""
+    lang: str = "ja"  # the label's: data, but for an option in the interface's words
 
     @property
     def disabled(self) -> bool:
@@ -108,22 +111,36 @@ def _cleaned(filterset, name):
     return filterset.form.cleaned_data.get(name) if filterset.is_valid() else None
 
 
-def _tag_counts(opinions: QuerySet, field_name: str) -> dict[int, int]:
+def _untagged(opinions: QuerySet, field_name: str) -> QuerySet:
+    """The remarks of ``opinions`` without any tag of the many-to-many ``field_name``."""
+    relation = Opinion._meta.get_field(field_name)
+    through = relation.remote_field.through
+    return opinions.filter(
+        ~Exists(through.objects.filter(**{relation.m2m_field_name(): OuterRef("pk")}))
+    )
+
+
+def _tag_counts(opinions: QuerySet, field_name: str) -> dict[int | None, int]:
     relation = Opinion._meta.get_field(field_name)
     tag_column = f"{relation.m2m_reverse_field_name()}_id"
     through = relation.remote_field.through
-    return dict(
+    found = dict(
         through.objects.filter(**{f"{relation.m2m_field_name()}__in": opinions.values("pk")})
         .values(tag_column)
         .annotate(n=Count("pk"))
         .values_list(tag_column, "n")
     )
+    if untagged := _untagged(opinions, field_name).count():
+        found[None] = untagged
+    return found
 
 
 def tag_counts(
     opinions: QuerySet, field_name: str, scope: counts.Scope | None = None
-) -> dict[int, int]:
-    """Remarks of ``opinions`` per tag of the many-to-many ``field_name`` (one query)."""
+) -> dict[int | None, int]:
+    """Remarks of ``opinions`` per tag of the many-to-many ``field_name``, and under None
+    those without any tag of it (規模を問わない, 関係者の指定なし): from the count tables in
+    one query, else in two."""
     if scope is not None:
         return counts.by_tag(scope, field_name)
     return _tag_counts(opinions, field_name)
@@ -302,6 +319,16 @@ def _facets(filterset, source) -> Facets:
             )
             for tag in model.objects.filter(Q(is_active=True) | Q(pk__in=chosen))
         ]
+        # The remarks without a tag of this kind, as an option like the tags.
+        tag_options[name].append(
+            FacetOption(
+                UNTAGGED,
+                str(UNTAGGED_LABELS[name]),
+                found.get(None, 0),
+                filterset.untagged(name),
+                lang="",
+            )
+        )
 
     # Meetings from a GROUP BY (meeting, document): a remark counts for its own meeting and
     # for every meeting its document covers (once, even when both say the same meeting).
@@ -333,6 +360,52 @@ def _facets(filterset, source) -> Facets:
     )
 
 
+@dataclass(frozen=True)
+class NearQuery:
+    """A query near one that found nothing, and how many remarks it finds."""
+
+    text: str  # what changes, in the interface's words
+    value: str  # the option's label (data, but for 規模を問わない / 関係者の指定なし)
+    lang: str
+    url: str
+    count: int
+
+
+def nearest_queries(filterset, facets: Facets, *, limit: int = 6) -> list[NearQuery]:
+    """For a list that found nothing: the queries one change away that find something,
+    with their counts, most first — another option added to a chosen tag facet, or another
+    option instead of a chosen theme, document or meeting.
+
+    Every count is exact and already known: an option's count is that of the other filters
+    with the option in place of its facet's, and with the facet's chosen values finding
+    nothing, adding an option finds exactly the option's remarks.
+    """
+    found = []
+    for name in ("size", "stakeholder"):
+        chosen = [option for option in getattr(facets, name) if option.selected]
+        if not chosen:
+            continue
+        label = filterset.form[name].label
+        for option in getattr(facets, name):
+            if option.count and not option.selected:
+                url = filterset._url_with(**{name: [o.value for o in chosen] + [option.value]})
+                text = gettext("%(facet)sに加える") % {"facet": label}
+                found.append(NearQuery(text, option.label, option.lang, url, option.count))
+    for name in ("theme", "document", "meeting"):
+        options = getattr(facets, name)
+        if not any(option.selected for option in options):
+            continue
+        label = filterset.form[name].label
+        lang = "" if name == "meeting" else "ja"
+        for option in options:
+            if option.count and not option.selected:
+                url = filterset._url_with(**{name: option.value})
+                text = gettext("%(facet)sを替える") % {"facet": label}
+                found.append(NearQuery(text, option.label, lang, url, option.count))
+    found.sort(key=lambda near: -near.count)
+    return found[:limit]
+
+
 # --- Theme pages --------------------------------------------------------------------------
 
 
@@ -342,14 +415,16 @@ class Bar:
     count: int
     url: str
     percent: float  # of the largest bar, for the chart
+    lang: str = "ja"  # the label's ("" for 規模を問わない / 関係者の指定なし)
 
 
-def _bars(tags: Iterable, counts: dict[int, int], url_for) -> list[Bar]:
-    tags = list(tags)
-    largest = max((counts.get(tag.pk, 0) for tag in tags), default=0) or 1
+def _bars(tags: Iterable, counts: dict[int | None, int], url_for, untagged_label: str) -> list[Bar]:
+    """A bar per tag, then one for the remarks without any (``counts[None]``)."""
+    entries = [(tag.name, counts.get(tag.pk, 0), url_for(tag.slug), "ja") for tag in tags]
+    entries.append((untagged_label, counts.get(None, 0), url_for(UNTAGGED), ""))
+    largest = max((count for _label, count, _url, _lang in entries), default=0) or 1
     return [
-        Bar(tag.name, counts.get(tag.pk, 0), url_for(tag), 100 * counts.get(tag.pk, 0) / largest)
-        for tag in tags
+        Bar(label, count, url, 100 * count / largest, lang) for label, count, url, lang in entries
     ]
 
 
@@ -392,17 +467,19 @@ def theme_summary(
         cursor = parents.get(cursor.parent_id)
 
     def tag_url(axis):
-        return lambda tag: list_url(theme=theme.slug, **{axis: tag.slug})
+        return lambda slug: list_url(theme=theme.slug, **{axis: slug})
 
     size_bars = _bars(
         MunicipalitySize.objects.active(),
         tag_counts(in_theme, "municipality_sizes", scope),
         tag_url("size"),
+        str(UNTAGGED_LABELS["size"]),
     )
     stakeholder_bars = _bars(
         Stakeholder.objects.active(),
         tag_counts(in_theme, "stakeholders", scope),
         tag_url("stakeholder"),
+        str(UNTAGGED_LABELS["stakeholder"]),
     )
 
     ranked = in_theme.filter(pk__in=_first_per_node(in_theme, sorted(below), per_node))
@@ -441,12 +518,30 @@ def _subtree_themes(node: ThemeNode):
         yield from _subtree_themes(child)
 
 
+@dataclass(frozen=True)
+class UntaggedColumn:
+    """The cross-tab's column (or row) of remarks without a tag of the axis's kind."""
+
+    name: str
+    pk: None = None
+    slug: str = UNTAGGED
+
+
+# The cross-tab's axes: theme × one kind of tag, or municipality size × stakeholder.
+PAIR_AXIS = "size-stakeholder"
+CROSSTAB_AXES = (*TAG_AXES, PAIR_AXIS)
+
+
 @dataclass
 class CrossTab:
     axis: str
-    columns: list  # tags
-    rows: list[tuple[ThemeNode, list[tuple[int, str]]]]  # (theme node, [(count, url)])
+    columns: list  # tags, then an UntaggedColumn
+    # (theme node — or, for the pair, a size tag or UntaggedColumn — , [(count, list URL)])
+    rows: list[tuple[object, list[tuple[int, str]]]]
     largest: int
+    row_totals: list[int] = field(default_factory=list)  # remarks of each row
+    column_totals: list[int] = field(default_factory=list)  # remarks of each column
+    total: int = 0  # remarks in the table (a remark may count in several cells)
 
     def level(self, count: int) -> int:
         """0–5: the heat of a cell, relative to the largest cell."""
@@ -454,39 +549,161 @@ class CrossTab:
             return 0
         return 1 + min(4, int(4 * count / self.largest)) if self.largest else 0
 
+    @property
+    def lines(self) -> list[tuple[object, list[tuple[int, str]], int]]:
+        """(row head, cells, row total) for the template."""
+        return [
+            (head, cells, total)
+            for (head, cells), total in zip(self.rows, self.row_totals, strict=True)
+        ]
 
-def crosstab(visible: QuerySet, axis: str, scope: counts.Scope | None = None) -> CrossTab:
-    """Themes (with their subthemes rolled in) × tags of ``axis``: counts per cell."""
-    model = TAG_AXES[axis]
+
+def _with_untagged(model, axis: str) -> list:
+    return [*model.objects.active(), UntaggedColumn(str(UNTAGGED_LABELS[axis]))]
+
+
+def _theme_tag_pairs(
+    visible: QuerySet, field_name: str, scope
+) -> list[tuple[int, int | None, int]]:
+    """(theme id, tag id or None for none, remarks) from the tables or the remarks."""
     if scope is not None:
-        pairs = counts.by_theme_and_tag(scope, model.opinion_field)
-    else:
-        relation = Opinion._meta.get_field(model.opinion_field)
-        tag_column = f"{relation.m2m_reverse_field_name()}_id"
-        pairs = (
-            relation.remote_field.through.objects.filter(opinion__in=visible.values("pk"))
-            .values("opinion__theme_id", tag_column)
-            .annotate(n=Count("pk"))
-            .values_list("opinion__theme_id", tag_column, "n")
-        )
-    per_theme: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for theme_id, tag_id, n in pairs:
-        per_theme[tag_id][theme_id] += n
-    columns = list(model.objects.active())
-    nodes = theme_tree(theme_counts(visible, scope))
-    rows, largest = [], 0
-    for node in nodes:
+        return counts.by_theme_and_tag(scope, field_name)
+    relation = Opinion._meta.get_field(field_name)
+    tag_column = f"{relation.m2m_reverse_field_name()}_id"
+    pairs = list(
+        relation.remote_field.through.objects.filter(opinion__in=visible.values("pk"))
+        .values("opinion__theme_id", tag_column)
+        .annotate(n=Count("pk"))
+        .values_list("opinion__theme_id", tag_column, "n")
+    )
+    untagged = _untagged(visible, field_name).order_by().values("theme_id").annotate(n=Count("pk"))
+    return pairs + [(row["theme_id"], None, row["n"]) for row in untagged]
+
+
+def _size_stakeholder_pairs(visible: QuerySet, scope) -> list[tuple[int | None, int | None, int]]:
+    """(size id, stakeholder id, remarks), None for a remark without either kind."""
+    if scope is not None:
+        return counts.by_tag_pair(scope, "municipality_sizes", "stakeholders")
+    sizes = Opinion.municipality_sizes.through.objects
+    stakeholders = Opinion.stakeholders.through.objects
+    with_size = list(
+        sizes.filter(opinion__in=visible.values("pk"))
+        .values("municipalitysize_id", "opinion__stakeholders")
+        .annotate(n=Count("opinion_id"))
+        .values_list("municipalitysize_id", "opinion__stakeholders", "n")
+    )
+    no_size = _untagged(visible, "municipality_sizes")
+    without_size = list(
+        stakeholders.filter(opinion__in=no_size.values("pk"))
+        .values("stakeholder_id")
+        .annotate(n=Count("opinion_id"))
+        .values_list("stakeholder_id", "n")
+    )
+    neither = _untagged(no_size, "stakeholders").count()
+    return (
+        with_size
+        + [(None, stakeholder, n) for stakeholder, n in without_size]
+        + ([(None, None, neither)] if neither else [])
+    )
+
+
+def crosstab(
+    visible: QuerySet,
+    axis: str,
+    scope: counts.Scope | None = None,
+    *,
+    document: SourceDocument | None = None,
+    meeting: Meeting | None = None,
+) -> CrossTab:
+    """Themes (with their subthemes rolled in) × tags of ``axis`` — or sizes × stakeholders
+    for ``PAIR_AXIS`` — with a column (and for the pair a row) for remarks without a tag of
+    the kind, the totals of each row and column, optionally for one document or meeting."""
+    if document is not None:
+        visible = visible.filter(source_document=document)
+        scope = scope and replace(scope, document_id=document.pk)
+    if meeting is not None:
+        visible = visible.for_meeting(meeting)
+        if scope is not None:
+            covering = SourceDocument.objects.filter(meetings=meeting).values_list("pk", flat=True)
+            scope = replace(scope, meeting_id=meeting.pk, meeting_document_ids=tuple(covering))
+    restriction = {
+        "document": document.slug if document else None,
+        "meeting": meeting.pk if meeting else None,
+    }
+    per_theme = theme_counts(visible, scope)
+    total = sum(per_theme.values())
+    if axis == PAIR_AXIS:
+        return _pair_crosstab(visible, scope, restriction, total)
+    model = TAG_AXES[axis]
+    per_tag: dict[int | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for theme_id, tag_id, n in _theme_tag_pairs(visible, model.opinion_field, scope):
+        per_tag[tag_id][theme_id] += n
+    columns = _with_untagged(model, axis)
+    column_counts = tag_counts(visible, model.opinion_field, scope)
+    rows, row_totals, largest = [], [], 0
+    for node in theme_tree(per_theme):
         if node.theme.level > 2:
             continue
         subtree_ids = [t.pk for t in _subtree_themes(node)]
         cells = []
         for tag in columns:
-            count = sum(per_theme[tag.pk].get(pk, 0) for pk in subtree_ids)
+            count = sum(per_tag[tag.pk].get(pk, 0) for pk in subtree_ids)
             if node.theme.level == 2:
                 largest = max(largest, count)
-            cells.append((count, list_url(theme=node.theme.slug, **{axis: tag.slug})))
+            cells.append(
+                (count, list_url(theme=node.theme.slug, **{axis: tag.slug}, **restriction))
+            )
         rows.append((node, cells))
-    return CrossTab(axis, columns, rows, largest)
+        row_totals.append(node.count)
+    return CrossTab(
+        axis,
+        columns,
+        rows,
+        largest,
+        row_totals,
+        [column_counts.get(tag.pk, 0) for tag in columns],
+        total,
+    )
+
+
+def _pair_crosstab(visible, scope, restriction, total) -> CrossTab:
+    cells_of: dict[tuple[int | None, int | None], int] = defaultdict(int)
+    for size_id, stakeholder_id, n in _size_stakeholder_pairs(visible, scope):
+        cells_of[size_id, stakeholder_id] += n
+    sizes = _with_untagged(MunicipalitySize, "size")
+    columns = _with_untagged(Stakeholder, "stakeholder")
+    size_counts = tag_counts(visible, "municipality_sizes", scope)
+    stakeholder_counts = tag_counts(visible, "stakeholders", scope)
+    rows, largest = [], 0
+    for size in sizes:
+        cells = []
+        for stakeholder in columns:
+            count = cells_of.get((size.pk, stakeholder.pk), 0)
+            largest = max(largest, count)
+            url = list_url(size=size.slug, stakeholder=stakeholder.slug, **restriction)
+            cells.append((count, url))
+        rows.append((size, cells))
+    return CrossTab(
+        PAIR_AXIS,
+        columns,
+        rows,
+        largest,
+        [size_counts.get(size.pk, 0) for size in sizes],
+        [stakeholder_counts.get(tag.pk, 0) for tag in columns],
+        total,
+    )
+
+
+def crosstab_table(table: CrossTab, *, row_header: str, total_label: str) -> list[list]:
+    """The cross-tab as rows of plain values for CSV / XLSX: a header, one row per theme
+    (or size) with its total, and the column totals."""
+    names = [str(column.name) for column in table.columns]
+    lines = [[row_header, *names, total_label]]
+    for head, cells, row_total in table.lines:
+        label = head.theme.display_name if isinstance(head, ThemeNode) else str(head.name)
+        lines.append([label, *(count for count, _url in cells), row_total])
+    lines.append([total_label, *table.column_totals, table.total])
+    return lines
 
 
 # --- Exports ----------------------------------------------------------------------------
@@ -589,6 +806,49 @@ def neighbours(opinion: Opinion, visible: QuerySet) -> tuple[Opinion | None, Opi
     previous = same.filter(position__lt=opinion.position).order_by("-position").first()
     following = same.filter(position__gt=opinion.position).order_by("position").first()
     return previous, following
+
+
+@dataclass(frozen=True)
+class HitContext:
+    """Where a remark opened from the list stands among the list's hits."""
+
+    position: int  # 1-based, in the list's order
+    total: int
+    previous_url: str | None
+    next_url: str | None
+    list_url: str  # the same list page
+
+
+def hit_context(
+    filterset, opinion: Opinion, *, page: int, page_size: int, statuses=None
+) -> HitContext | None:
+    """The remark's place among the hits of the list it was opened from, and the hits
+    before and after it; None when it is not among them (the data changed since).
+
+    Reads the ids of the list page it was on and of the pages either side (one query),
+    never every hit, and counts them as the list does.
+    """
+    start = max(0, (page - 2) * page_size)
+    window = list(filterset.qs.values_list("pk", flat=True)[start : start + 3 * page_size])
+    if opinion.pk not in window:
+        return None
+    index = window.index(opinion.pk)
+    position = start + index + 1
+
+    def url_of(pk: int, at: int) -> str:
+        query = filterset._url_with(page=str((at - 1) // page_size + 1))
+        return f"{reverse('opinions:opinion-detail', args=[pk])}{query}"
+
+    previous = url_of(window[index - 1], position - 1) if index > 0 else None
+    following = url_of(window[index + 1], position + 1) if index + 1 < len(window) else None
+    back = filterset._url_with(page=str((position - 1) // page_size + 1))
+    return HitContext(
+        position,
+        list_total(filterset, statuses),
+        previous,
+        following,
+        f"{reverse('opinions:opinion-list')}{back}",
+    )
 
 
 def _bigram_set(text: str) -> set[str]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from .concurrency import retrying_atomic
-from .importers import ParsedDocument, ParsedNode, decode_text
+from .importers import ParsedDocument, ParsedNode, ParsedOpinion, decode_text
 from .models import (
     Committee,
     Meeting,
@@ -186,7 +186,7 @@ def import_summary_document(
         )
         for item in node.opinions:
             position += 1
-            _sync_opinion(existing.get(position), item.body, theme, position, result)
+            _sync_opinion(existing.get(position), item, theme, position, result)
 
     for stale in (opinion for pos, opinion in existing.items() if pos > position):
         if stale.status != Opinion.Status.HIDDEN:
@@ -222,22 +222,30 @@ def preview_summary_import(
 
 
 def _sync_opinion(
-    opinion: Opinion | None, body: str, theme: Theme, position: int, result: ImportResult
+    opinion: Opinion | None, item: ParsedOpinion, theme: Theme, position: int, result: ImportResult
 ) -> None:
+    body = item.body
     if opinion is None:
         Opinion.objects.create(
             body=body,
             theme=theme,
             source_document=result.document,
             position=position,
+            source_page=item.page,
             status=Opinion.Status.PUBLISHED,
         )
         result.opinions_created += 1
     elif opinion.body != body or opinion.theme_id != theme.pk:
         opinion.body, opinion.theme = body, theme
-        opinion.save(update_fields=["body", "theme", "updated_at"])
+        # A source without pages (a text file) leaves the page a PDF gave as it was.
+        opinion.source_page = item.page or opinion.source_page
+        opinion.save(update_fields=["body", "theme", "source_page", "updated_at"])
         result.opinions_updated += 1
     else:
+        if item.page and opinion.source_page != item.page:
+            # Where the remark is printed, not the remark: the same text from a PDF fills in
+            # its page without making it a changed remark (no new history record).
+            Opinion.objects.filter(pk=opinion.pk).update(source_page=item.page)
         result.opinions_unchanged += 1
 
 

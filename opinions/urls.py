@@ -29,6 +29,16 @@ urlpatterns = [
     path("themes/", views.ThemeIndexView.as_view(), name="theme-index"),
     path("themes/<str:slug>/", views.ThemeDetailView.as_view(), name="theme-detail"),
     path("crosstab/", views.CrossTabView.as_view(), name="crosstab"),
+    path(
+        "crosstab/export/csv/",
+        views.CrossTabExportView.as_view(file_format="csv"),
+        name="crosstab-export-csv",
+    ),
+    path(
+        "crosstab/export/xlsx/",
+        views.CrossTabExportView.as_view(file_format="xlsx"),
+        name="crosstab-export-xlsx",
+    ),
     path("submit/", views.SubmitView.as_view(), name="submit"),
     path("submit/done/<int:pk>/", views.SubmitDoneView.as_view(), name="submit-done"),
     path("mypage/", views.MyPageView.as_view(), name="mypage"),

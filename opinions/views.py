@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
@@ -15,11 +16,18 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import caching, counts, exporters, search, selectors, services, throttling
+from . import caching, citations, counts, exporters, search, selectors, services, throttling
 from .filters import OpinionFilter
-from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
+from .forms import (
+    CrossTabForm,
+    CsvOptionsForm,
+    ReviewForm,
+    RevisionForm,
+    SubmissionForm,
+    SummaryScopeForm,
+)
 from .importers import render_summary
-from .models import Opinion, Theme, visible_statuses
+from .models import Meeting, Opinion, SourceDocument, Theme, visible_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +90,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         query = self.filterset.search_query
         chips = self.filterset.chips()
         context.update(
+            detail_query=self.detail_query(page),
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
             facets=self.list_counts()[1],
             chips=chips,
@@ -93,7 +102,36 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             },
             sort_choices=self.filterset.sort_options(),
         )
+        if not page.paginator.count:
+            context.update(self.nearest_queries(context["facets"]))
         return context
+
+    def detail_query(self, page) -> str:
+        """What a remark's link carries so that its page can go on through these hits."""
+        data = given(self.request.GET)
+        if not any(key in data for key in LIST_PARAMETERS if key != "page"):
+            return ""
+        data["page"] = str(page.number)
+        return f"?{data.urlencode()}"
+
+    def nearest_queries(self, facets) -> dict:
+        """For a list that found nothing: queries one change away, with their counts; for
+        a search, also the same filters without it."""
+        found = {"suggestions": selectors.nearest_queries(self.filterset, facets)}
+        if self.filterset.applied_search:
+            data = self.filterset.data.copy()
+            data.pop("q", None)
+            data.pop("page", None)
+            data.pop("sort", None)
+            without = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
+            count = selectors.list_total(without, visible_statuses(self.request.user))
+            if count:
+                found["without_search"] = (f"?{data.urlencode()}", count)
+        return found
+
+
+# The list's parameters: a remark's page opened from a filtered list or a search has them.
+LIST_PARAMETERS = (*OpinionFilter.Meta.fields, "page")
 
 
 class OpinionDetailView(caching.CachedPageMixin, DetailView):
@@ -110,7 +148,40 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
         context["previous"], context["next"] = selectors.neighbours(self.object, visible)
         context["related"] = selectors.related_opinions(self.object, visible)
         context["permalink"] = self.request.build_absolute_uri(self.object.get_absolute_url())
+        context["meetings"] = citations.meetings_of(self.object)
+        context["committee"] = citations.committee_of(self.object, context["meetings"])
+        context["citation"] = citations.citation_parts(
+            self.object, url=context["permalink"], meetings=context["meetings"]
+        )
+        context["citation_separator"] = citations.separator()
+        context.update(self.hit_context())
         return context
+
+    def hit_context(self) -> dict:
+        """From a filtered list or a search: the remark among its hits (前/次, n / N, back
+        to the same list page) and the search terms marked in the text."""
+        data = given(self.request.GET)
+        if not any(key in data for key in LIST_PARAMETERS if key != "page"):
+            return {}
+        filterset = OpinionFilter(
+            data,
+            queryset=visible_opinions(self.request).in_document_order(),
+            request=self.request,
+        )
+        page = data.get("page", "1")
+        hits = selectors.hit_context(
+            filterset,
+            self.object,
+            page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1,
+            page_size=settings.OPINIONS_PAGE_SIZE,
+            statuses=visible_statuses(self.request.user),
+        )
+        found = {"hits": hits}
+        if hits is None:
+            found["back_url"] = f"{reverse('opinions:opinion-list')}{filterset._url_with()}"
+        if query := filterset.applied_search:
+            found["marked_body"] = search.highlight(self.object.body, query)
+        return found
 
 
 class ThemeIndexView(caching.CachedPageMixin, TemplateView):
@@ -151,31 +222,99 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
         )
 
 
-class CrossTabView(caching.CachedPageMixin, TemplateView):
+def crosstab_axes() -> dict[str, str]:
+    """The cross-tab's axes and their names (テーマ × 関係者 …)."""
+    size, stakeholder = (model._meta.verbose_name for model in selectors.TAG_AXES.values())
+    return {
+        "stakeholder": _("テーマ × %(axis)s") % {"axis": stakeholder},
+        "size": _("テーマ × %(axis)s") % {"axis": size},
+        selectors.PAIR_AXIS: _("%(rows)s × %(columns)s") % {"rows": size, "columns": stakeholder},
+    }
+
+
+class CrossTabMixin:
+    """The axis (a 404 for an unknown one) and the document or meeting a cross-tab counts."""
+
+    def crosstab_parts(self):
+        request = self.request
+        axis = request.GET.get("axis") or "stakeholder"
+        if axis not in selectors.CROSSTAB_AXES:
+            raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
+        form = CrossTabForm(given(request.GET))
+        form.is_valid()
+        chosen = {name: form.cleaned_data.get(name) for name in ("document", "meeting")}
+        table = caching.cached(
+            request,
+            "crosstab",
+            (axis, *(value.pk if value else None for value in chosen.values())),
+            lambda: selectors.crosstab(
+                visible_opinions(request),
+                axis,
+                counts.visible_scope(request.user),
+                **chosen,
+            ),
+        )
+        return axis, form, chosen, table
+
+
+class CrossTabView(CrossTabMixin, caching.CachedPageMixin, TemplateView):
     page_cache_name = "page-crosstab"
     page_cache_parameters = {"axis": 1}
     template_name = "opinions/crosstab.html"
 
     def get_context_data(self, **kwargs):
-        axis = self.request.GET.get("axis", "stakeholder")
-        if axis not in selectors.TAG_AXES:
-            raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
-        return super().get_context_data(
-            table=caching.cached(
+        axis, form, chosen, table = self.crosstab_parts()
+        for name in form.errors:
+            messages.warning(
                 self.request,
-                "crosstab",
-                axis,
-                lambda: selectors.crosstab(
-                    visible_opinions(self.request), axis, counts.visible_scope(self.request.user)
-                ),
-            ),
+                _("%(field)sの指定は無効なため無視しました。") % {"field": form[name].label},
+            )
+        names = crosstab_axes()
+        keep = {name: value for name, value in given(self.request.GET).items() if name != "axis"}
+        return super().get_context_data(
+            table=table,
             axis=axis,
-            axis_label=selectors.TAG_AXES[axis]._meta.verbose_name,
+            axis_title=names[axis],
+            form=form,
+            chosen=chosen,
+            documents=list(SourceDocument.objects.all()),
+            meetings=list(Meeting.objects.all()),
             axes=[
-                (name, model._meta.verbose_name, f"?{urlencode({'axis': name})}")
-                for name, model in selectors.TAG_AXES.items()
+                (name, label, f"?{urlencode({'axis': name, **keep})}")
+                for name, label in names.items()
             ],
+            query=urlencode({"axis": axis, **keep}),
             **kwargs,
+        )
+
+
+class CrossTabExportView(CrossTabMixin, View):
+    """The cross-tab the page shows (same axis and restriction), as CSV or XLSX."""
+
+    file_format = "csv"
+
+    def get(self, request):
+        axis, _form, chosen, table = self.crosstab_parts()
+        row_header = (
+            selectors.TAG_AXES["size"]._meta.verbose_name
+            if axis == selectors.PAIR_AXIS
+            else _("テーマ")
+        )
+        lines = selectors.crosstab_table(table, row_header=str(row_header), total_label=_("合計"))
+        restriction = [str(value) for value in chosen.values() if value]
+        stem = "_".join([_("クロス集計"), crosstab_axes()[axis].replace(" ", ""), *restriction])
+        if self.file_format == "xlsx":
+            return file_attachment(
+                lambda handle: exporters.write_xlsx(
+                    lines, handle, widths=[40, *([10] * (len(lines[0]) - 1))]
+                ),
+                filename=stamped(stem, "xlsx"),
+                content_type=XLSX_CONTENT_TYPE,
+            )
+        return StreamingHttpResponse(
+            exporters.csv_chunks(lines),
+            content_type="text/csv; charset=utf-8",
+            headers=attachment(stamped(stem, "csv")),
         )
 
 
@@ -514,20 +653,46 @@ class ExportPermissionMixin(PermissionRequiredMixin):
     permission_required = "opinions.export_opinion"
 
 
+def given(data: QueryDict) -> QueryDict:
+    """The parameters that were given: an empty one (an empty field of the list form) means
+    "not given", for every export as for the list."""
+    kept = QueryDict(mutable=True)
+    for key, values in data.lists():
+        if filled := [value for value in values if value.strip()]:
+            kept.setlist(key, filled)
+    return kept
+
+
+def export_error(request, message: str, *, field: str) -> HttpResponse:
+    """A page (not a bare text) that says why nothing was exported, with a way back to the
+    list with the same conditions but the faulty ``field``: a browser shows a download
+    link's error in the tab."""
+    back = given(request.GET)
+    for key in (field, "encoding", "page"):
+        back.pop(key, None)
+    return render(
+        request,
+        "opinions/export_error.html",
+        {"message": message, "list_query": back.urlencode()},
+        status=400,
+    )
+
+
 class OpinionExportView(ExportPermissionMixin, View):
     """Every remark the list shows for the same filters (all pages), as CSV or XLSX."""
 
     file_format = "csv"
 
     def get(self, request):
-        options = CsvOptionsForm(request.GET)
+        data = given(request.GET)
+        options = CsvOptionsForm(data)
         if not options.is_valid():
-            return HttpResponse(
-                _("文字コードの指定が正しくありません。"), status=400, content_type="text/plain"
+            return export_error(
+                request, _("文字コードの指定が正しくありません。"), field="encoding"
             )
         # The list's own queryset and FilterSet: invalid filters are dropped the same way.
         queryset = visible_opinions(request).in_document_order()
-        opinions = OpinionFilter(request.GET, queryset=queryset, request=request).qs
+        opinions = OpinionFilter(data, queryset=queryset, request=request).qs
         columns = exporters.export_columns(
             include_status=request.user.has_perm("opinions.view_unpublished_opinion"),
             base_url=request.build_absolute_uri("/"),
@@ -557,12 +722,10 @@ class SummaryExportView(ExportPermissionMixin, View):
     file_format = "docx"
 
     def get(self, request):
-        scope = SummaryScopeForm(request.GET)
+        data = given(request.GET)
+        scope = SummaryScopeForm(data)
         if not scope.is_valid():
-            return HttpResponse(
-                _("会議の指定が正しくありません。"), status=400, content_type="text/plain"
-            )
-        data = request.GET.copy()
+            return export_error(request, " ".join(scope.errors["meeting"]), field="meeting")
         data.pop("meeting", None)  # the scope form reads it, allowing several
         parsed = selectors.summary_for(
             OpinionFilter(data, queryset=visible_opinions(request), request=request),

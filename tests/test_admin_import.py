@@ -29,6 +29,7 @@ from opinions.importers import (
     text_from_upload,
 )
 from opinions.models import Opinion, SourceDocument, Theme
+from opinions.services import import_summary_document
 from tests.factories import CommitteeFactory, MeetingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,45 @@ def test_pdf_generated_from_the_seed_parses_to_the_same_tree(seed_text):
     assert parsed.counts() == SEED_COUNTS
     assert parsed == parse_summary(seed_text)  # same headings and remark texts
     assert parsed.label == "参考資料１"
+
+
+def test_each_remark_keeps_the_pdf_page_it_starts_on(seed_text):
+    data = make_pdf(seed_text)
+    pages = [
+        normalize_extracted_text(page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages
+    ]
+    assert len(pages) > 2
+    remarks = [opinion for _node, opinion in parse_summary(text_from_pdf(data)).opinions()]
+    assert remarks[0].page == 1 and remarks[-1].page >= len(pages) - 1
+    for remark in remarks:
+        assert f"・{remark.body[:12]}" in pages[remark.page - 1]
+
+
+def test_a_source_without_pages_gives_no_page(seed_text):
+    assert {opinion.page for _node, opinion in parse_summary(seed_text).opinions()} == {None}
+
+
+@pytest.mark.django_db
+def test_import_stores_the_page_and_a_later_text_import_keeps_it(seed_text):
+    committee = CommitteeFactory()
+    import_summary_document(parse_summary(text_from_pdf(make_pdf(seed_text))), committee=committee)
+    last = Opinion.objects.order_by("-position").first()
+    assert last.source_page > 1
+    result = import_summary_document(parse_summary(seed_text), committee=committee)
+    assert result.opinions_updated == 0
+    last.refresh_from_db()
+    assert last.source_page > 1
+
+
+@pytest.mark.django_db
+def test_the_same_text_from_a_pdf_fills_in_the_pages_as_no_change(seed_text):
+    committee = CommitteeFactory()
+    import_summary_document(parse_summary(seed_text), committee=committee)
+    assert not Opinion.objects.filter(source_page__isnull=False).exists()
+    pdf = parse_summary(text_from_pdf(make_pdf(seed_text)))
+    result = import_summary_document(pdf, committee=committee)
+    assert (result.opinions_updated, result.opinions_unchanged) == (0, 68)
+    assert not Opinion.objects.filter(source_page__isnull=True).exists()
 
 
 def test_justified_pdf_lines_are_normalized_before_parsing(seed_text):

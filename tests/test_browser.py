@@ -16,6 +16,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 
 from opinions import roles
+from opinions.importers import normalize_extracted_text
 from opinions.management.commands.load_seed import load_seed_fixture
 from opinions.models import Opinion, Stakeholder, TagMerge
 from tests.conftest import ROOT
@@ -303,3 +304,170 @@ def test_api_documentation_works_under_its_content_security_policy(
     assert page.locator(rendered).count() > 0
     context.close()
     assert violations == []
+
+
+# Each export link of the list, with the content type its file must have.
+EXPORT_LINKS = {
+    "CSV": "text/csv; charset=utf-8",
+    "CSV（Shift_JIS）": "text/csv; charset=Shift_JIS",
+    "Excel（XLSX）": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "主なご意見（Word）": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ),
+    "主なご意見（テキスト）": "text/plain; charset=utf-8",
+}
+
+
+def choose_nothing(page):
+    pass
+
+
+def choose_stakeholder_and_keyword(page):
+    page.get_by_label("女性").check()
+    page.get_by_label("キーワード").fill("東京")
+
+
+def choose_every_kind_of_field(page):
+    page.get_by_label("テーマ").select_option(index=2)
+    page.get_by_label("小規模自治体").check()
+    page.get_by_label("資料", exact=True).select_option(index=1)
+    page.get_by_label("会議", exact=True).select_option(index=1)
+
+
+def choose_a_meeting_only(page):
+    page.get_by_label("会議", exact=True).select_option(index=2)
+
+
+@pytest.mark.parametrize(
+    "choose",
+    [
+        choose_nothing,
+        choose_stakeholder_and_keyword,
+        choose_every_kind_of_field,
+        choose_a_meeting_only,
+    ],
+)
+def test_every_export_link_works_after_filtering_with_the_form(page, seeded, choose):
+    """The form leaves its empty fields out of the URL, and every export link built from
+    that URL downloads a file of its type."""
+    user_in(roles.SECRETARIAT, "jimukyoku")
+    log_in(page, "jimukyoku", "/opinions/")
+    choose(page)
+    page.get_by_role("button", name="絞り込む").click()
+    page.wait_for_load_state()
+    assert not re.search(r"[?&][a-z]+=(&|$)", page.url), page.url  # no empty field in the URL
+    follow_every_export_link(page)
+
+
+def test_every_export_link_works_from_the_form_without_scripts(browser, live_server, seeded):
+    """Without the script the form sends its empty fields, and the exports take them."""
+    context = browser.new_context(locale="ja-JP", java_script_enabled=False)
+    page = context.new_page()
+    page.base = live_server.url
+    user_in(roles.SECRETARIAT, "jimukyoku")
+    log_in(page, "jimukyoku", "/opinions/")
+    choose_stakeholder_and_keyword(page)
+    page.get_by_role("button", name="絞り込む").click()
+    assert "meeting=&" in page.url or page.url.endswith("meeting=")
+    follow_every_export_link(page)
+    context.close()
+
+
+def follow_every_export_link(page):
+    exports = page.get_by_role("navigation", name="書き出し")
+    for name, content_type in EXPORT_LINKS.items():
+        link = exports.get_by_role("link", name=name, exact=True)
+        export_response = re.compile(r"/opinions/(export|summary)/")
+        with (
+            page.expect_download() as download_info,
+            page.expect_response(export_response) as response_info,
+        ):
+            link.click()
+        response = response_info.value
+        assert response.status == 200, (name, page.url)
+        assert response.headers["content-type"] == content_type, name
+        assert download_info.value.suggested_filename, name
+
+
+def test_copy_the_source_of_a_remark(page, seeded):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=page.base)
+    page.goto(f"{page.base}/opinions/")
+    first = page.locator(".opinion-card").first
+    number = first.locator(".opinion-card__number").inner_text()
+    assert re.fullmatch(r"意見番号 \d+", number)  # visible, not only to screen readers
+    first.get_by_role("link", name=re.compile("全文")).click()
+    assert page.locator(".meeting-list li").all_inner_texts() == [
+        "第1回（開催日未登録）",
+        "第2回（2019年4月9日）",
+    ]
+    page.get_by_role("button", name="出典をコピー").click()
+    assert page.get_by_role("status").filter(has_text="コピーしました").is_visible()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == page.locator("#citation-text").inner_text()
+    assert "参考資料１「第１回、第２回における主なご意見」" in copied
+    assert copied.endswith(f"{number}、{page.url}")
+    assert_accessible(page, "detail with its citation")
+    shot(page, "citation")
+
+
+def test_a_search_hit_keeps_its_search_on_the_detail_page(page, seeded):
+    page.goto(f"{page.base}/opinions/")
+    page.get_by_label("キーワード").fill("女性")
+    page.get_by_role("button", name="絞り込む").click()
+    total = int(re.search(r"(\d+) 件の意見", page.locator("#result-count").inner_text())[1])
+    list_url = page.url
+    page.get_by_role("link", name=re.compile("全文")).nth(1).click()
+    hits = page.get_by_role("navigation", name="検索結果の中の前後の意見")
+    assert hits.get_by_text(f"2 / {total} 件目").is_visible()
+    assert page.locator(".opinion-detail__body mark").first.inner_text() == "女性"
+    assert_accessible(page, "detail from a search")
+    shot(page, "search-hit")
+    hits.get_by_role("link", name=re.compile("次の結果")).click()
+    hits = page.get_by_role("navigation", name="検索結果の中の前後の意見")
+    assert hits.get_by_text(f"3 / {total} 件目").is_visible()
+    hits.get_by_role("link", name="一覧に戻る").click()
+    assert page.url.startswith(list_url.split("?")[0])
+    assert "q=%E5%A5%B3%E6%80%A7" in page.url and "page=1" in page.url
+    assert page.get_by_label("キーワード").input_value() == "女性"
+
+
+def printed(page, path, name) -> list[str]:
+    """The page at ``path`` printed by Chromium (A4, its print style sheet): the text of
+    each PDF page. The PDF is kept in artifacts/browser/ to look at."""
+    import io
+
+    from pypdf import PdfReader
+
+    page.goto(f"{page.base}{path}")
+    page.emulate_media(media="print")
+    data = page.pdf(prefer_css_page_size=True, print_background=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{page.test_name}-{name}.pdf").write_bytes(data)
+    reader = PdfReader(io.BytesIO(data))
+    page.pdf_pages = reader.pages
+    # PDF text of Japanese comes with look-alike radicals (⾒ for 見): as the importer reads it.
+    return [
+        re.sub(r"\s+", "", normalize_extracted_text(sheet.extract_text())) for sheet in reader.pages
+    ]
+
+
+def test_hand_outs_print_with_a_title_block_page_numbers_and_every_number(page, seeded):
+    sheets = printed(page, "/opinions/?stakeholder=women&size=_none", "list")
+    assert "有識者会議意見ポータル" in sheets[0] and "出力日" in sheets[0]
+    assert "stakeholder=women" in sheets[0]  # the URL it was printed from
+    assert "関係者:女性" in sheets[0] and "自治体規模:規模を問わない" in sheets[0]  # conditions
+    assert "3件の意見" in sheets[0] and "意見番号" in sheets[0]
+    assert all(f"{n}/{len(sheets)}" in sheet for n, sheet in enumerate(sheets, 1))  # page numbers
+
+    sheets = printed(page, "/themes/dai1ki-kadai/", "theme")
+    assert "意見の数" in "".join(sheets)  # the charts' tables, though closed on screen
+
+    sheets = printed(page, "/crosstab/", "crosstab")
+    landscape = [
+        n for n, sheet in enumerate(page.pdf_pages) if sheet.mediabox.width > sheet.mediabox.height
+    ]
+    assert landscape  # the table on A4 landscape
+    # Radicals NFKC leaves (⺠ for 民), and ‧ for ・, as the PDF's text gives them.
+    table = "".join(sheets[n] for n in landscape).translate(str.maketrans("⺠⻑‧", "民長・"))
+    for name in [*Stakeholder.objects.values_list("name", flat=True), "関係者の指定なし", "合計"]:
+        assert name in table, name  # no column cut off

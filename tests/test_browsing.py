@@ -340,6 +340,12 @@ PAGES = [
     lambda o, t: t["themes"][0].parent.get_absolute_url(),
     lambda o, t: reverse("opinions:crosstab"),
     lambda o, t: reverse("opinions:crosstab") + "?axis=size",
+    lambda o, t: (
+        reverse("opinions:crosstab") + f"?axis=size-stakeholder&document={t['document'].slug}"
+    ),
+    lambda o, t: f"{LIST}?size=_none&stakeholder={t['stakeholders'][0].slug}",
+    # Nothing found: the nearest queries are proposed, from counts already made.
+    lambda o, t: f"{LIST}?q=女性&size={t['sizes'][0].slug}&stakeholder=_none",
 ]
 
 

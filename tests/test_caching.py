@@ -31,7 +31,10 @@ def data():
 
 def counts(client, **params):
     response = client.get(LIST, params)
-    facets = {o.value: o.count for o in response.context["facets"].stakeholder}
+    # The tags' options only, not the one of the remarks without a stakeholder.
+    facets = {
+        o.value: o.count for o in response.context["facets"].stakeholder if o.value != "_none"
+    }
     return response.context["paginator"].count, facets
 
 

@@ -223,6 +223,13 @@ PARAMS = [
     {"document": "document"},
     {"meeting": "meeting"},
     {"document": "document", "stakeholder": ["industry"]},
+    # The remarks without a tag of a kind (規模を問わない, 関係者の指定なし), alone or with tags.
+    {"size": ["_none"]},
+    {"stakeholder": ["women"], "size": ["small-municipality", "_none"]},
+    {"theme": "dai1ki-hyoka", "stakeholder": ["_none"]},
+    {"document": "document", "size": ["_none"], "stakeholder": ["_none"]},
+    {"meeting": "meeting", "stakeholder": ["_none", "government"]},
+    {"q": "地方", "size": ["_none"]},
     # Searches: counted from one pass over their matches.
     {"q": "地方"},
     {"q": "若者 女性"},
@@ -280,12 +287,22 @@ def test_theme_pages_and_crosstab_from_the_tables_equal_counts_of_the_remarks(se
         assert [n.count for n in from_tables.subtree] == [n.count for n in from_remarks.subtree]
         assert from_tables.size_bars == from_remarks.size_bars
         assert from_tables.stakeholder_bars == from_remarks.stakeholder_bars
-    for axis in selectors.TAG_AXES:
-        from_tables = selectors.crosstab(visible, axis, scope)
-        from_remarks = selectors.crosstab(visible, axis)
-        assert [[c for c, _ in cells] for _, cells in from_tables.rows] == [
-            [c for c, _ in cells] for _, cells in from_remarks.rows
-        ]
+    document = SourceDocument.objects.first()
+    meeting = Meeting.objects.order_by("number").last()
+    OpinionFactory(meeting=meeting, theme=Theme.objects.last())
+    for axis in selectors.CROSSTAB_AXES:
+        for restriction in ({}, {"document": document}, {"meeting": meeting}):
+            from_tables = selectors.crosstab(visible, axis, scope, **restriction)
+            from_remarks = selectors.crosstab(visible, axis, **restriction)
+            assert [[c for c, _ in cells] for _, cells in from_tables.rows] == [
+                [c for c, _ in cells] for _, cells in from_remarks.rows
+            ]
+            assert (from_tables.row_totals, from_tables.column_totals, from_tables.total) == (
+                from_remarks.row_totals,
+                from_remarks.column_totals,
+                from_remarks.total,
+            )
+            assert from_tables.column_totals[-1]  # remarks without a tag of the kind
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=[str(p) for p in PARAMS])

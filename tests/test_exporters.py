@@ -240,6 +240,49 @@ def test_exports_ignore_invalid_filters_like_the_list(client, staff, seed):
     assert len(rows) == client.get(LIST, params).context["paginator"].count == 4
 
 
+# What the list form sends when nothing is chosen in a field: every field, empty.
+EMPTY_FORM = {"q": "", "theme": "", "document": "", "meeting": "", "size": "", "sort": ""}
+
+
+@pytest.mark.parametrize("url", [CSV, XLSX, DOCX, TEXT])
+def test_empty_parameters_mean_not_given_for_every_export(client, staff, seed, url):
+    everything = downloaded(client.get(url, {"stakeholder": "women"}))
+    with_empty = downloaded(client.get(url, {**EMPTY_FORM, "stakeholder": "women"}))
+    if url in (CSV, TEXT):
+        assert with_empty == everything
+    assert with_empty  # XLSX/DOCX differ in their timestamps only
+
+
+def test_an_empty_encoding_is_utf8(client, staff):
+    OpinionFactory()
+    response = client.get(CSV, {"encoding": ""})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "message"),
+    [
+        (CSV, {"encoding": "ebcdic", "q": "女性"}, "文字コードの指定が正しくありません。"),
+        (TEXT, {"meeting": "abc", "q": "女性"}, "会議の指定「abc」が正しくありません。"),
+        (DOCX, {"meeting": "999999", "q": "女性"}, "会議「999999」は見つかりません。"),
+    ],
+)
+def test_an_export_error_is_a_japanese_page_with_a_way_back(client, staff, url, params, message):
+    response = client.get(url, params)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    html = response.content.decode()
+    assert "<h1>書き出せませんでした</h1>" in html and message in html
+    assert f'href="{LIST}?q=%E5%A5%B3%E6%80%A7"' in html  # back to the same list
+
+
+def test_the_list_takes_an_empty_tag_field_without_a_notice(client, db):
+    OpinionFactory()
+    response = client.get(LIST, {**EMPTY_FORM, "stakeholder": ""})
+    assert response.context["paginator"].count == 1
+    assert list(response.context["messages"]) == []
+
+
 @pytest.mark.parametrize("url", [CSV, XLSX, DOCX, TEXT])
 def test_export_query_count_is_the_same_at_10_and_200_remarks(
     client, staff, url, django_assert_max_num_queries
