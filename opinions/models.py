@@ -424,6 +424,9 @@ class Opinion(models.Model):
         verbose_name=_("確認した人"),
     )
     reviewed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
+    # 事務局's own note while reviewing: never mailed or shown to the author, never exported.
+    # A database default too, so bulk loads (opinions.generators' COPY) need not name it.
+    internal_memo = models.TextField(_("内部メモ"), blank=True, default="", db_default="")
     # The one-time token of the submission form: a double click or a resubmitted POST
     # finds the remark it already created instead of creating a second one.
     submission_token = models.UUIDField(

@@ -529,7 +529,7 @@ def _notify(
     if recipients:
         with translation.override(language):
             send_mail(
-                str(subject),
+                str(subject) % {"pk": context["opinion"].pk},
                 render_to_string(template, context),
                 None,  # DEFAULT_FROM_EMAIL
                 recipients,
@@ -552,13 +552,21 @@ def _secretariat_addresses() -> list[str]:
 
 _SUBJECTS = {
     "submitted": _("【意見ポータル】意見を受け付けました"),
+    "revised": _("【意見ポータル】意見の修正を受け付けました"),
     "resubmitted": _("【意見ポータル】意見が修正・再提出されました"),
     "published": _("【意見ポータル】意見が公開されました"),
     "returned": _("【意見ポータル】意見が差し戻されました"),
     "withdrawn": _("【意見ポータル】意見が取り下げられました"),
 }
+# What 事務局 is told of the author's doings: new (新規) or changed (修正), with the number.
+_STAFF_SUBJECTS = {
+    "submitted": _("【意見ポータル】確認待ちの意見（新規）受付番号 %(pk)s"),
+    "revised": _("【意見ポータル】確認待ちの意見（修正）受付番号 %(pk)s"),
+    "resubmitted": _("【意見ポータル】確認待ちの意見（修正・再提出）受付番号 %(pk)s"),
+    "withdrawn": _("【意見ポータル】意見が取り下げられました 受付番号 %(pk)s"),
+}
 # What the author did themselves; the rest (published, returned) is 事務局's doing.
-_AUTHOR_EVENTS = ("submitted", "resubmitted", "withdrawn")
+_AUTHOR_EVENTS = ("submitted", "revised", "resubmitted", "withdrawn")
 
 
 def _after_commit_notify(opinion: Opinion, event: str) -> None:
@@ -582,7 +590,7 @@ def _after_commit_notify(opinion: Opinion, event: str) -> None:
         )
         if event in _AUTHOR_EVENTS:
             _notify(
-                _SUBJECTS[event],
+                _STAFF_SUBJECTS[event],
                 "emails/opinion_event_staff.txt",
                 context,
                 _secretariat_addresses(),
@@ -659,7 +667,9 @@ def revise_opinion(
     opinion.save()
     opinion.municipality_sizes.set(municipality_sizes)
     opinion.stakeholders.set(stakeholders)
-    _after_commit_notify(opinion, "resubmitted" if was_returned else "submitted")
+    # An edit of a remark still waiting is a 修正, not a new remark: 事務局 must not read it
+    # as one more to review from scratch.
+    _after_commit_notify(opinion, "resubmitted" if was_returned else "revised")
     return opinion
 
 
@@ -678,16 +688,63 @@ def withdraw_opinion(opinion_pk: int, *, by) -> Opinion:
 
 @transaction.atomic
 def review_opinion(
-    opinion_pk: int, *, by, expected_version: int, publish: bool, comment: str = ""
+    opinion_pk: int,
+    *,
+    by,
+    expected_version: int,
+    publish: bool,
+    comment: str = "",
+    memo: str | None = None,
+    municipality_sizes: Iterable[MunicipalitySize] | None = None,
+    stakeholders: Iterable[Stakeholder] | None = None,
 ) -> Opinion:
-    """事務局's decision on a pending remark: publish it, or return it with a comment."""
+    """事務局's decision on a pending remark: publish it, or return it with a comment.
+
+    The comment goes to the author either way (a publication may carry one too); ``memo``,
+    when given, replaces the internal memo, which only 事務局 reads. Tags given are set
+    before the save, so the historical record of the decision holds them.
+    """
     opinion = _locked(opinion_pk, expected_version)
     if opinion.status != Opinion.Status.PENDING:
         raise NotEditable(opinion.get_status_display())
+    _set_review_tags(opinion, municipality_sizes, stakeholders)
     opinion.status = Opinion.Status.PUBLISHED if publish else Opinion.Status.RETURNED
     opinion.review_comment = comment.strip()
+    if memo is not None:
+        opinion.internal_memo = memo.strip()
     opinion.reviewed_by, opinion.reviewed_at = by, timezone.now()
     opinion._history_user = by
     opinion.save()
     _after_commit_notify(opinion, "published" if publish else "returned")
+    return opinion
+
+
+def _set_review_tags(opinion: Opinion, municipality_sizes, stakeholders) -> None:
+    if municipality_sizes is not None:
+        opinion.municipality_sizes.set(municipality_sizes)
+    if stakeholders is not None:
+        opinion.stakeholders.set(stakeholders)
+
+
+@transaction.atomic
+def save_review_notes(
+    opinion_pk: int,
+    *,
+    by,
+    expected_version: int,
+    memo: str,
+    municipality_sizes: Iterable[MunicipalitySize] | None = None,
+    stakeholders: Iterable[Stakeholder] | None = None,
+) -> Opinion:
+    """事務局's memo and tag corrections on a pending remark, without deciding on it yet.
+
+    The memo is written with ``update()``, not ``save()``: it is not a new version of the
+    remark, so an edit its author has open is not refused as a conflict because of it.
+    """
+    opinion = _locked(opinion_pk, expected_version)
+    if opinion.status != Opinion.Status.PENDING:
+        raise NotEditable(opinion.get_status_display())
+    _set_review_tags(opinion, municipality_sizes, stakeholders)
+    Opinion.objects.filter(pk=opinion.pk).update(internal_memo=memo.strip())
+    opinion.internal_memo = memo.strip()
     return opinion

@@ -27,6 +27,7 @@ urlpatterns = [
     path("mypage/", views.MyPageView.as_view(), name="mypage"),
     path("review/", views.ReviewQueueView.as_view(), name="review-queue"),
     path("review/<int:pk>/", views.ReviewActionView.as_view(), name="review-action"),
+    path("review/publish/", views.ReviewBulkPublishView.as_view(), name="review-bulk-publish"),
     path(
         "opinions/export/csv/",
         views.OpinionExportView.as_view(file_format="csv"),

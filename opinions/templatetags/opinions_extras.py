@@ -35,3 +35,11 @@ def minutes(duration):
     """A timedelta as whole minutes (rounded up)."""
     seconds = duration.total_seconds() if duration else 0
     return max(1, -(-int(seconds) // 60))
+
+
+@register.filter
+def person_name(user):
+    """The person's name, 姓 名 (see opinions.people)."""
+    from opinions.people import person_name as name
+
+    return name(user)
