@@ -9,6 +9,7 @@ import importlib
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,54 @@ def test_crosstab_and_empty_theme_are_accessible(page, seeded):
     page.goto(f"{page.base}/themes/global/")
     assert "意見なし" in page.content()
     assert_accessible(page, "empty theme")
+
+
+def test_secretariat_publishes_with_a_comment_then_two_at_once(page, seeded):
+    """The review queue: a comment typed before 公開する reaches the author, a memo stays
+    inside, a tag is corrected; then two remarks are published together after confirming."""
+    from opinions import services
+
+    member = user_in(
+        roles.MEMBER, "iin", first_name="太郎", last_name="田中", email="iin@example.jp"
+    )
+    user_in(roles.SECRETARIAT, "jimukyoku")
+    theme = Opinion.objects.first().theme
+    bodies = [
+        f"地域の公共交通を維持するため、自治体間の連携を支援すべきではないか。その{n}。"
+        for n in range(3)
+    ]
+    remarks = [
+        services.submit_opinion(author=member, token=uuid.uuid4(), body=body, theme=theme)[0]
+        for body in bodies
+    ]
+
+    log_in(page, "jimukyoku", "/review/")
+    nav = page.get_by_role("navigation", name="メインメニュー")
+    assert nav.get_by_role("link", name=re.compile(r"確認待ち\s*3\s*件")).is_visible()
+    assert_accessible(page, "review queue")
+    shot(page, "queue")
+
+    card = page.locator(f"#remark-{remarks[0].pk}")
+    card.get_by_label("投稿者へのコメント").fill("具体的で分かりやすいご意見です。")
+    card.get_by_label("内部メモ").fill("次回の会議資料に入れる")
+    card.locator("summary").click()
+    card.get_by_label("女性").check()
+    card.get_by_role("button", name=re.compile("^公開する")).click()
+    assert "公開しました" in page.locator("ul.messages").inner_text()
+    assert_accessible(page, "review queue with a flash message")
+    remarks[0].refresh_from_db()
+    assert remarks[0].status == "published"
+    assert remarks[0].review_comment == "具体的で分かりやすいご意見です。"
+    assert remarks[0].internal_memo == "次回の会議資料に入れる"
+    assert list(remarks[0].stakeholders.values_list("name", flat=True)) == ["女性"]
+
+    for remark in remarks[1:]:
+        page.locator(f"#remark-{remark.pk}").get_by_label(re.compile("まとめて公開")).check()
+    page.get_by_role("button", name="選んだ意見をまとめて公開する…").click()
+    assert "次の 2 件の意見を公開します" in page.content()
+    assert_accessible(page, "bulk confirmation")
+    shot(page, "bulk-confirm")
+    page.get_by_role("button", name="2 件を公開する").click()
+    assert "2 件の意見を公開しました" in page.locator("ul.messages").inner_text()
+    assert "確認待ちの意見はありません" in page.content()
+    assert Opinion.objects.filter(pk__in=[r.pk for r in remarks], status="published").count() == 3
