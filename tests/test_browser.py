@@ -326,3 +326,94 @@ def test_secretariat_publishes_with_a_comment_then_two_at_once(page, seeded):
     assert "2 件の意見を公開しました" in page.locator("ul.messages").inner_text()
     assert "確認待ちの意見はありません" in page.content()
     assert Opinion.objects.filter(pk__in=[r.pk for r in remarks], status="published").count() == 3
+
+
+def contrast_problems(page, selector):
+    """Text under ``selector`` whose contrast with its background is under 4.5:1 (axe skips
+    text of one character, such as the cross-tab's 「0」)."""
+    return page.evaluate(
+        """(selector) => {
+            const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+            const lum = ([r, g, b]) => [r, g, b].map((v) => {
+                v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+            }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+            const background = (el) => {
+                for (; el; el = el.parentElement) {
+                    const c = rgb(getComputedStyle(el).backgroundColor);
+                    if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+                }
+                return [255, 255, 255];
+            };
+            return [...document.querySelectorAll(selector)].map((el) => {
+                const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+                const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+                return ratio < 4.5 ? `${el.textContent} ${ratio.toFixed(2)}:1` : null;
+            }).filter(Boolean);
+        }""",
+        selector,
+    )
+
+
+def test_phone_shows_results_first_a_compact_header_and_readable_charts(
+    browser, live_server, seeded
+):
+    """At 360 px: the header is one line with a menu, the list starts with its results
+    (filters behind 「絞り込み」), the cross-tab keeps its theme column in view, headers break
+    between words, chart text is at least 12 px, and the grey 「0」 is readable."""
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 360, "height": 740}, is_mobile=True, bypass_csp=True
+    )
+    page = context.new_page()
+    page.base, page.shots, page.test_name = live_server.url, 0, "phone-layout"
+
+    page.goto(f"{page.base}/opinions/")
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] <= 740 * 0.12, header
+    assert not page.get_by_role("link", name="テーマ別").is_visible()
+    page.get_by_text("メニュー", exact=True).click()
+    assert page.get_by_role("link", name="テーマ別").is_visible()
+    shot(page, "menu-open")
+    page.get_by_text("メニュー", exact=True).click()
+
+    assert page.locator("#result-count").bounding_box()["y"] < 740 / 2
+    assert page.locator(".opinion-card").first.bounding_box()["y"] < 740
+    assert not page.get_by_label("キーワード").is_visible()
+    shot(page, "list")
+    page.locator(".filter-panel__toggle").click()
+    page.get_by_label("キーワード").fill("高校")
+    page.get_by_role("button", name="絞り込む").click()
+    assert "件の意見" in page.locator("#result-count").inner_text()
+    assert_accessible(page, "phone list")
+
+    page.goto(f"{page.base}/crosstab/")
+    page.locator(".table-scroll").evaluate("(el) => el.scrollBy(400, 0)")
+    first = page.locator(".heatmap tbody th").first.bounding_box()
+    assert first["x"] <= 20, first  # still at the left edge after scrolling sideways
+    words = page.evaluate(
+        """() => [...document.querySelectorAll('.heatmap thead th')].map(
+            (th) => getComputedStyle(th).wordBreak)"""
+    )
+    assert set(words) == {"keep-all"}
+    assert "・<wbr>" in page.locator(".heatmap thead").inner_html()
+    assert contrast_problems(page, ".heat__zero") == []
+    shot(page, "crosstab")
+
+    page.goto(f"{page.base}/themes/dai1ki-kadai/")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('.chart__svg text')].map((t) =>
+            t.getBoundingClientRect().height && parseFloat(getComputedStyle(t).fontSize)
+            * t.getScreenCTM().a)"""
+    )
+    assert sizes and min(sizes) >= 12, sizes
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
+    shot(page, "theme-charts")
+    context.close()
+
+
+def test_desktop_shows_the_menu_and_the_filters_without_toggles(page, seeded):
+    page.goto(f"{page.base}/opinions/")
+    assert page.get_by_label("キーワード").is_visible()
+    assert page.get_by_role("link", name="テーマ別").is_visible()
+    assert not page.locator(".site-menu__toggle").is_visible()
+    assert not page.locator(".filter-panel__toggle").is_visible()

@@ -221,7 +221,7 @@ def test_theme_page_shows_subthemes_charts_and_grouped_remarks(client, seed):
     bars = {bar.label: bar for bar in summary.size_bars}
     assert bars["小規模自治体"].count == 5
     assert bars["小規模自治体"].url == list_url(theme="dai1ki-kadai", size="small-municipality")
-    assert html.count("<svg") == 2 and 'role="group"' in html
+    assert html.count('class="chart__svg"') == 2 and 'role="group"' in html
     assert "<table" in html and "小規模自治体</a></th><td>5</td>" in html
     assert sum(len(opinions) for _, opinions in summary.opinions_by_node) == 17
     assert "＜地域の課題＞" in html

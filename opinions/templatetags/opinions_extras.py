@@ -1,5 +1,6 @@
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -43,3 +44,10 @@ def person_name(user):
     from opinions.people import person_name as name
 
     return name(user)
+
+
+@register.filter
+def break_at_dots(value):
+    """A label, escaped, that may break after each 「・」 and nowhere inside a word (with CSS
+    ``word-break: keep-all``): 「言論・メディア」 wraps as 「言論・／メディア」, never 「メデ／ィア」."""
+    return mark_safe(conditional_escape(value).replace("・", "・<wbr>"))
