@@ -1,6 +1,7 @@
 """Forms: the member's submission flow, the secretariat's review, export options and the
 admin's document import (everything beyond the list's FilterSet)."""
 
+import re
 import uuid
 
 from django import forms
@@ -12,6 +13,10 @@ from .filters import ThemeChoiceField
 from .models import Committee, Meeting, MunicipalitySize, Opinion, Stakeholder, Theme
 
 BODY_MIN_LENGTH = 10
+# Removed from a body: zero-width space, word joiner, zero-width no-break space (BOM).
+INVISIBLE_FILLERS = re.compile("[\u200b\u2060\ufeff]")
+# Not removed (they shape emoji and some scripts) but not text on their own either.
+INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e]")
 BODY_MAX_LENGTH = 2000
 
 
@@ -67,7 +72,14 @@ class OpinionForm(forms.ModelForm):
             )
 
     def clean_body(self):
-        body = self.cleaned_data["body"].strip()
+        # Zero-width spaces, word joiners and BOMs carry nothing a reader sees; a body of
+        # only those (and the joiners a pasted text may hold) is an empty body.
+        body = INVISIBLE_FILLERS.sub("", self.cleaned_data["body"]).strip()
+        if not INVISIBLE.sub("", body).strip():
+            raise forms.ValidationError(
+                _("意見の本文を入力してください（見えない文字だけでは投稿できません）。"),
+                code="invisible",
+            )
         length = len(body)
         if length < BODY_MIN_LENGTH:
             raise forms.ValidationError(

@@ -424,3 +424,22 @@ def test_password_change_is_in_japanese(client, member):
     response = client.get(reverse("password_change"))
     assert response.status_code == 200
     assert "パスワードの変更" in response.content.decode()
+
+
+@pytest.mark.parametrize("body", ["\u200b" * 12, "\u200b\u200c\u200d\ufeff\u2060" * 3 + " \n"])
+def test_a_body_of_only_invisible_characters_is_refused_next_to_the_field(
+    client, member, theme, body
+):
+    response = client.post(SUBMIT, form_data(theme, body=body, step="confirm"))
+    assert response.context["step"] == "input"
+    assert response.context["form"].errors["body"] == [
+        "意見の本文を入力してください（見えない文字だけでは投稿できません）。"
+    ]
+    assert 'id="id_body_error"' in response.content.decode()
+
+
+def test_zero_width_spaces_do_not_count_towards_the_length(client, member, theme):
+    response = client.post(SUBMIT, form_data(theme, body="短い\u200b" * 4, step="confirm"))
+    assert "10 文字以上で入力してください（いまは 8 文字です）" in str(
+        response.context["form"].errors["body"]
+    )
