@@ -346,6 +346,38 @@ def move_theme(theme: Theme, offset: int, *, by=None) -> bool:
 
 
 @transaction.atomic
+def move_theme_to(theme: Theme, place: int, *, by=None) -> int:
+    """Put ``theme`` at ``place`` (1 = first) among its siblings in one step, shifting the
+    others; returns the place it got (a place past the end is the last)."""
+    siblings = list(
+        Theme.objects.select_for_update()
+        .filter(parent=theme.parent_id, level=theme.level)
+        .order_by("position")
+    )
+    theme = next(node for node in siblings if node.pk == theme.pk)  # the locked row
+    others = [node for node in siblings if node.pk != theme.pk]
+    place = max(1, min(place, len(others) + 1))
+    ordered = [*others[: place - 1], theme, *others[place - 1 :]]
+    positions = sorted(node.position for node in siblings)
+    # Sibling positions are unique: park every moving row past the largest first.
+    free = (Theme.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+    moving = [
+        (node, position)
+        for node, position in zip(ordered, positions, strict=True)
+        if node.position != position
+    ]
+    for offset, (node, _position) in enumerate(moving):
+        node.position = free + offset
+        node._history_user = by
+        node.save(update_fields=["position"])
+    for node, position in moving:
+        node.position = position
+        node._history_user = by
+        node.save(update_fields=["position"])
+    return place
+
+
+@transaction.atomic
 def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None) -> list[Tag]:
     """Add suggested tags the remark lacks, each recorded as a pending TagSuggestion.
 

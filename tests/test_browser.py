@@ -417,3 +417,43 @@ def test_desktop_shows_the_menu_and_the_filters_without_toggles(page, seeded):
     assert page.get_by_role("link", name="テーマ別").is_visible()
     assert not page.locator(".site-menu__toggle").is_visible()
     assert not page.locator(".filter-panel__toggle").is_visible()
+
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/opinions/",
+    "/admin/opinions/theme/",
+    "/admin/opinions/stakeholder/",
+    "/admin/opinions/municipalitysize/",
+    "/admin/opinions/opinion/",
+    "/admin/opinions/opinion/?status__exact=published",
+    "/admin/opinions/opinion/1/change/",
+    "/admin/opinions/opinion/1/history/",
+    "/admin/opinions/theme/1/change/",
+    "/admin/opinions/tagsuggestion/",
+    "/admin/opinions/tagrule/",
+    "/admin/opinions/synonymgroup/",
+    "/admin/opinions/sourcedocument/",
+    "/admin/opinions/tagmerge/",
+]
+
+
+def test_the_admin_pages_administrators_use_are_accessible(page, seeded):
+    """管理者 meet the admin as they are, so its pages pass axe like the portal's, with a
+    flash message too."""
+    user_in(roles.ADMINISTRATOR, "kanri", is_staff=True)
+    log_in(page, "kanri", "/admin/")
+    problems = []
+    for path in ADMIN_PAGES:
+        page.goto(f"{page.base}{path}")
+        try:
+            assert_accessible(page, path)
+        except AssertionError as error:
+            problems.append(str(error))
+    page.goto(f"{page.base}/admin/opinions/stakeholder/")
+    page.locator("#changelist-form [name=_save]").click()  # a flash message
+    try:
+        assert_accessible(page, "changelist after saving")
+    except AssertionError as error:
+        problems.append(str(error))
+    assert problems == [], "\n".join(problems)
