@@ -687,13 +687,13 @@ class TagSuggestionAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(
-        description=gettext_lazy("選択した提案を承認（タグを残す）"), permissions=["change"]
+        description=gettext_lazy("選択した提案を承認（タグを付ける）"), permissions=["change"]
     )
     def approve(self, request, queryset):
         self._decide(request, queryset, approve=True)
 
     @admin.action(
-        description=gettext_lazy("選択した提案を却下（タグを外す）"), permissions=["change"]
+        description=gettext_lazy("選択した提案を却下（タグを付けない）"), permissions=["change"]
     )
     def reject(self, request, queryset):
         self._decide(request, queryset, approve=False)

@@ -89,6 +89,7 @@ class FacetOption:
     selected: bool
     depth: int = 0
     title: str = ""
+    active: bool = True  # False for a deactivated tag that still holds remarks
 
     @property
     def disabled(self) -> bool:
@@ -298,9 +299,16 @@ def _facets(filterset, source) -> Facets:
         found = source.tags(name, model.opinion_field)
         tag_options[name] = [
             FacetOption(
-                tag.slug, tag.name, found.get(tag.pk, 0), tag.pk in chosen, title=tag.description
+                tag.slug,
+                tag.name,
+                found.get(tag.pk, 0),
+                tag.pk in chosen,
+                title=tag.description,
+                active=tag.is_active,
             )
-            for tag in model.objects.filter(Q(is_active=True) | Q(pk__in=chosen))
+            for tag in model.objects.all()
+            # Inactive tags only where they still hold remarks (or are chosen), marked so.
+            if tag.is_active or tag.pk in chosen or found.get(tag.pk)
         ]
 
     # Meetings from a GROUP BY (meeting, document): a remark counts for its own meeting and
@@ -342,14 +350,22 @@ class Bar:
     count: int
     url: str
     percent: float  # of the largest bar, for the chart
+    active: bool = True  # False for a deactivated tag that still holds remarks
 
 
 def _bars(tags: Iterable, counts: dict[int, int], url_for) -> list[Bar]:
     tags = list(tags)
     largest = max((counts.get(tag.pk, 0) for tag in tags), default=0) or 1
     return [
-        Bar(tag.name, counts.get(tag.pk, 0), url_for(tag), 100 * counts.get(tag.pk, 0) / largest)
+        Bar(
+            tag.name,
+            counts.get(tag.pk, 0),
+            url_for(tag),
+            100 * counts.get(tag.pk, 0) / largest,
+            active=tag.is_active,
+        )
         for tag in tags
+        if tag.is_active or counts.get(tag.pk)
     ]
 
 
@@ -395,12 +411,12 @@ def theme_summary(
         return lambda tag: list_url(theme=theme.slug, **{axis: tag.slug})
 
     size_bars = _bars(
-        MunicipalitySize.objects.active(),
+        MunicipalitySize.objects.all(),
         tag_counts(in_theme, "municipality_sizes", scope),
         tag_url("size"),
     )
     stakeholder_bars = _bars(
-        Stakeholder.objects.active(),
+        Stakeholder.objects.all(),
         tag_counts(in_theme, "stakeholders", scope),
         tag_url("stakeholder"),
     )
@@ -472,7 +488,8 @@ def crosstab(visible: QuerySet, axis: str, scope: counts.Scope | None = None) ->
     per_theme: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for theme_id, tag_id, n in pairs:
         per_theme[tag_id][theme_id] += n
-    columns = list(model.objects.active())
+    # A deactivated tag is no longer offered, but its remarks still count: it stays, marked.
+    columns = [tag for tag in model.objects.all() if tag.is_active or per_theme.get(tag.pk)]
     nodes = theme_tree(theme_counts(visible, scope))
     rows, largest = [], 0
     for node in nodes:

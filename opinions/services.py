@@ -379,31 +379,38 @@ def move_theme_to(theme: Theme, place: int, *, by=None) -> int:
 
 @transaction.atomic
 def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None) -> list[Tag]:
-    """Add suggested tags the remark lacks, each recorded as a pending TagSuggestion.
+    """Record a pending TagSuggestion for each suggested tag the remark lacks; return them.
 
-    Never removes a tag, and never suggests again a tag already suggested for this remark
-    (so a rejected suggestion stays rejected).
+    The tag itself is put on the remark only when a curator approves
+    (:func:`decide_suggestion`): until then it counts nowhere — lists, facets, the count
+    tables' triggers, exports and the API all read the remark's tags. Never removes a tag,
+    and never suggests again a tag already suggested for this remark (so a rejected
+    suggestion stays rejected).
     """
-    added = []
+    recorded = []
     for tag, reason in suggested.items():
         field = type(tag).rule_field
         if _tag_relation(opinion, tag).filter(pk=tag.pk).exists():
             continue
         if TagSuggestion.objects.filter(opinion=opinion, **{field: tag}).exists():
             continue
-        opinion._history_user = by
-        _tag_relation(opinion, tag).add(tag)
         TagSuggestion.objects.create(opinion=opinion, reason=reason[:200], **{field: tag})
-        added.append(tag)
-    return added
+        recorded.append(tag)
+    return recorded
 
 
 @transaction.atomic
 def decide_suggestion(suggestion: TagSuggestion, *, approve: bool, by=None) -> None:
-    """Approve (keep the tag) or reject (take it off the remark) a pending suggestion."""
+    """Approve (put the tag on the remark) or reject a pending suggestion.
+
+    Rejecting also takes the tag off if it is there: suggestions recorded before approval
+    was required put their tag on straight away.
+    """
     if suggestion.status != TagSuggestion.Status.PENDING:
         return
-    if not approve:
+    if approve:
+        add_tag([suggestion.opinion], suggestion.tag, by=by)
+    else:
         remove_tag([suggestion.opinion], suggestion.tag, by=by)
     suggestion.status = TagSuggestion.Status.APPROVED if approve else TagSuggestion.Status.REJECTED
     suggestion.decided_at = timezone.now()

@@ -336,3 +336,19 @@ def test_query_count_is_the_same_at_10_and_200_remarks(client, page, django_asse
     with django_assert_max_num_queries(len(at_ten.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_a_deactivated_tag_stays_in_the_analysis_pages_marked_inactive(client):
+    """Deactivating a tag stops offering it; its remarks still count where they are counted."""
+    theme = ThemeFactory()
+    retired = StakeholderFactory(name="旧区分", is_active=False)
+    unused = StakeholderFactory(name="使われていない旧区分", is_active=False)
+    opinion = OpinionFactory(theme=theme)
+    opinion.stakeholders.add(retired)
+    for url in (reverse("opinions:crosstab"), theme.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert "旧区分" in html and "（無効）" in html, url
+        assert unused.name not in html, url
+    facets = client.get(reverse("opinions:opinion-list")).context["facets"]
+    option = next(o for o in facets.stakeholder if o.label == "旧区分")
+    assert (option.count, option.active) == (1, False)
