@@ -34,6 +34,13 @@ def list_url(**params) -> str:
     )
 
 
+def clean_query(data) -> str:
+    """``data``'s query string without its empty values (``""`` when nothing is left): the
+    address to share or save for a filtered list."""
+    pairs = [(key, value) for key, values in data.lists() for value in values if value != ""]
+    return f"?{urlencode(pairs)}" if pairs else ""
+
+
 # --- Theme tree ------------------------------------------------------------------------
 
 

@@ -37,6 +37,13 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     # Invalid parameters are dropped (with a notice) instead of emptying the list.
     strict = False
 
+    def get(self, request, *args, **kwargs):
+        # The filter form sends every field, so a shared link read ?q=&theme=&…: the same
+        # list at its clean address (an empty parameter filters nothing).
+        if "" in (value for _key, values in request.GET.lists() for value in values):
+            return redirect(f"{request.path}{selectors.clean_query(request.GET)}")
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return visible_opinions(self.request).with_list_relations().in_document_order()
 

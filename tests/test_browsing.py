@@ -352,3 +352,11 @@ def test_a_deactivated_tag_stays_in_the_analysis_pages_marked_inactive(client):
     facets = client.get(reverse("opinions:opinion-list")).context["facets"]
     option = next(o for o in facets.stakeholder if o.label == "旧区分")
     assert (option.count, option.active) == (1, False)
+
+
+def test_a_filter_address_with_empty_parameters_redirects_to_its_clean_form(client):
+    response = client.get(reverse("opinions:opinion-list") + "?q=&theme=&size=a&size=&sort=")
+    assert response.status_code == 302
+    assert response.url == reverse("opinions:opinion-list") + "?size=a"
+    response = client.get(reverse("opinions:opinion-list") + "?q=&theme=")
+    assert response.url == reverse("opinions:opinion-list")
