@@ -7,6 +7,7 @@ stakeholder.
 """
 
 import re
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -734,3 +735,45 @@ class SynonymGroup(models.Model):
 
         if len(self.term_list) < 2:
             raise ValidationError({"terms": _("2語以上を入力してください。")}, code="too_few_terms")
+
+
+class SavedSearch(models.Model):
+    """A signed-in user's named list conditions, with an optional daily mail of new
+    remarks that match and a private Atom feed (see opinions/saved_searches.py)."""
+
+    class Alert(models.TextChoices):
+        NONE = "none", _("通知しない")
+        DAILY = "daily", _("毎日メールで知らせる")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_searches",
+        verbose_name=_("利用者"),
+    )
+    name = models.CharField(_("名前"), max_length=100)
+    # The list's query string, cleaned (no empty values, no page or sort): "?size=small".
+    query = models.CharField(_("条件"), max_length=2000, blank=True)
+    alert = models.CharField(
+        _("新着の通知"), max_length=10, choices=Alert.choices, default=Alert.NONE
+    )
+    # The feed's address is its secret: feed readers cannot sign in.
+    feed_token = models.UUIDField(
+        _("フィードの鍵"), default=uuid.uuid4, unique=True, editable=False
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    notified_until = models.DateTimeField(_("通知済みの時点"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("保存した検索")
+        verbose_name_plural = pgettext_lazy("plural", "保存した検索")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_search_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return f"{reverse('opinions:opinion-list')}{self.query}"

@@ -20,7 +20,7 @@ from . import caching, counts, exporters, review, search, selectors, services
 from .filters import OpinionFilter
 from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
 from .importers import render_summary
-from .models import Opinion, Theme, visible_statuses
+from .models import Opinion, SavedSearch, Theme, visible_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -277,6 +277,13 @@ class MyPageView(LoginRequiredMixin, ListView):
             Opinion.objects.authored_by(self.request.user)
             .select_related("theme__parent__parent", "reviewed_by")
             .order_by("-updated_at", "-pk")
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            saved_searches=self.request.user.saved_searches.all(),
+            alert_choices=SavedSearch.Alert.choices,
+            **kwargs,
         )
 
 
