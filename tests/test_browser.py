@@ -457,3 +457,24 @@ def test_the_admin_pages_administrators_use_are_accessible(page, seeded):
     except AssertionError as error:
         problems.append(str(error))
     assert problems == [], "\n".join(problems)
+
+
+def test_member_saves_a_search_and_asks_for_a_daily_mail(page, seeded):
+    user_in(roles.MEMBER, "iin", email="iin@example.jp")
+    log_in(page, "iin", "/opinions/?stakeholder=women")
+    page.get_by_text("この条件を保存する").click()
+    page.get_by_label("名前").fill("女性の活躍")
+    page.get_by_role("button", name="保存する").click()
+    assert "「女性の活躍」として保存しました" in page.locator("ul.messages").inner_text()
+    assert page.url.endswith("/opinions/?stakeholder=women")
+    assert_accessible(page, "list after saving a search")
+
+    page.goto(f"{page.base}/mypage/")
+    page.get_by_label(re.compile("新着の通知")).select_option("daily")
+    page.get_by_role("button", name=re.compile("変更する")).click()
+    assert "毎日メールで知らせる" in page.locator("ul.messages").inner_text()
+    assert_accessible(page, "mypage with a saved search")
+    shot(page, "mypage-saved-search")
+    page.get_by_role("link", name="女性の活躍", exact=True).click()
+    assert "stakeholder=women" in page.url
+    assert "4 件の意見" in page.locator("#result-count").inner_text()
