@@ -11,9 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .admin_history import HistoryAdmin
 from .forms import SummaryConfirmForm, SummaryUploadForm
 from .models import (
     Committee,
@@ -244,7 +244,7 @@ class MoveToPositionForm(forms.Form):
 
 
 @admin.register(Theme)
-class ThemeAdmin(LabelledListEditableMixin, SimpleHistoryAdmin):
+class ThemeAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["indented_name", "short_label", "slug", "level", "position"]
     list_editable = ["short_label"]
     list_filter = ["level"]
@@ -372,7 +372,7 @@ def _intermediate(modeladmin, request, queryset, *, form, action, title, templat
     )
 
 
-class VocabularyAdmin(LabelledListEditableMixin, SimpleHistoryAdmin):
+class VocabularyAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["name", "slug", "position", "is_active", "opinion_count"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
@@ -545,7 +545,7 @@ class TagSuggestionInline(admin.TabularInline):
 
 
 @admin.register(Opinion)
-class OpinionAdmin(SimpleHistoryAdmin):
+class OpinionAdmin(HistoryAdmin):
     form = OpinionAdminForm
     list_display = ["text", "current_tags", "theme", "source_document", "status", "updated_at"]
     list_filter = [
@@ -647,7 +647,7 @@ class OpinionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TagRule)
-class TagRuleAdmin(LabelledListEditableMixin, SimpleHistoryAdmin):
+class TagRuleAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["pattern", "municipality_size", "stakeholder", "is_regex", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active", "is_regex", "municipality_size", "stakeholder"]
@@ -734,7 +734,7 @@ class TagMergeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SynonymGroup)
-class SynonymGroupAdmin(LabelledListEditableMixin, SimpleHistoryAdmin):
+class SynonymGroupAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["__str__", "note", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active"]

@@ -265,3 +265,25 @@ def test_action_messages_give_counts(client, curator):
     run_action(client, Stakeholder, "deactivate_selected", tags)
     messages = [str(m) for m in client.get(changelist(Stakeholder)).context["messages"]]
     assert "3 個のタグを無効にしました。" in messages
+
+
+def test_history_shows_labels_local_times_and_empty_values_as_empty(client, curator):
+    import datetime
+
+    from django.utils import timezone
+
+    opinion = OpinionFactory(status=Opinion.Status.PENDING)
+    opinion.status = Opinion.Status.PUBLISHED
+    opinion.reviewed_at = datetime.datetime(2026, 12, 1, 15, 30, tzinfo=datetime.UTC)
+    opinion.reviewed_by = UserFactory(first_name="花子", last_name="鈴木")
+    opinion.save()
+    opinion.reviewed_by = None
+    opinion.save()
+    html = client.get(reverse("admin:opinions_opinion_history", args=[opinion.pk])).content.decode()
+    changes = html.split('id="change-history"')[1]
+    assert "確認待ち" in changes and "公開" in changes
+    assert "pending" not in changes and "published" not in changes
+    assert "2026年12月2日0:30" in html  # 15:30 UTC is 0:30 the next day in Tokyo
+    assert "pk=None" not in html
+    assert "鈴木 花子" in html
+    assert timezone.get_current_timezone_name() == "Asia/Tokyo"
