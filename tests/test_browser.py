@@ -478,3 +478,55 @@ def test_member_saves_a_search_and_asks_for_a_daily_mail(page, seeded):
     page.get_by_role("link", name="女性の活躍", exact=True).click()
     assert "stakeholder=women" in page.url
     assert "4 件の意見" in page.locator("#result-count").inner_text()
+
+
+def test_every_portal_page_is_accessible_in_its_states(page, seeded):
+    """axe on each page a member or 事務局 reaches, with flash messages and errors shown."""
+    from opinions import services
+
+    member = user_in(roles.MEMBER, "iin", first_name="太郎", last_name="田中")
+    user_in(roles.SECRETARIAT, "jimukyoku")
+    theme = Opinion.objects.first().theme
+    remark, _created = services.submit_opinion(
+        author=member,
+        token=uuid.uuid4(),
+        body="小規模自治体の職員が疲弊しないよう、手続きを簡素化すべきではないか。",
+        theme=theme,
+    )
+    problems = []
+
+    def check(what):
+        try:
+            assert_accessible(page, what)
+        except AssertionError as error:
+            problems.append(str(error))
+
+    for path, what in [
+        ("/opinions/?size=nowhere&page=99", "list with notices"),
+        ("/opinions/?q=高校", "search results"),
+        ("/themes/", "theme index"),
+        ("/crosstab/?axis=size", "cross-tab by size"),
+        ("/opinions/999999/", "not found"),
+    ]:
+        page.goto(f"{page.base}{path}")
+        check(what)
+
+    log_in(page, "iin", f"/opinions/{remark.pk}/edit/")
+    check("edit form")
+    page.get_by_label("意見の本文").fill("短い")
+    page.get_by_role("button", name=re.compile("保存")).click()
+    check("edit form with an error")
+    page.goto(f"{page.base}/opinions/{remark.pk}/withdraw/")
+    check("withdraw confirmation")
+    page.goto(f"{page.base}/opinions/{remark.pk}/")
+    check("own pending remark")
+
+    page.context.clear_cookies()
+    log_in(page, "jimukyoku", "/review/")
+    card = page.locator(f"#remark-{remark.pk}")
+    card.get_by_role("button", name=re.compile("^差し戻す")).click()  # no reason: an error
+    assert "差し戻す理由を書いてください" in page.content()
+    check("review queue with a form error")
+    page.goto(f"{page.base}/review/?remark={remark.pk}&sort=theme")
+    check("review queue filtered")
+    assert problems == [], "\n".join(problems)
