@@ -188,6 +188,7 @@ def queue_context(opinions, *, bound=None) -> dict:
             {
                 "opinion": opinion,
                 "form": form,
+                "tagged": bool(own_sizes or own_stakeholders),
                 # Inactive tags are offered only where a remark already has them.
                 "sizes": [
                     (tag, tag.pk in own_sizes)
