@@ -3,18 +3,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from . import services, tokens
+from .admin_history import HistoryAdmin
 from .forms import SummaryConfirmForm, SummaryUploadForm
 from .models import (
     Committee,
@@ -38,27 +37,23 @@ admin.site.site_title = gettext_lazy("意見ポータル 管理")
 admin.site.index_title = gettext_lazy("データの管理")
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
-    """django-simple-history's admin, answering 404 for an address that names no record
-    (it looks up whatever the URL holds: a non-numeric id was a 500)."""
+class LabelledListEditableMixin:
+    """Editable list cells named for screen readers: Django renders them without a label,
+    so each input says which column and which row it edits (「並び順：女性」)."""
 
-    def _is_pk(self, value, model) -> bool:
-        try:
-            model._meta.pk.to_python(value)
-        except ValidationError:
-            return False
-        return True
+    def get_changelist_form(self, request, **kwargs):
+        base = super().get_changelist_form(request, **kwargs)
 
-    def history_view(self, request, object_id, extra_context=None):
-        if not self._is_pk(unquote(object_id), self.model):
-            raise Http404
-        return super().history_view(request, object_id, extra_context)
+        class LabelledForm(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.widget.attrs["aria-label"] = _("%(column)s：%(row)s") % {
+                        "column": field.label,
+                        "row": self.instance,
+                    }
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        history = self.model.history.model
-        if not self._is_pk(unquote(object_id), self.model) or not self._is_pk(version_id, history):
-            raise Http404
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        return LabelledForm
 
 
 class MeetingInline(admin.TabularInline):
@@ -235,14 +230,29 @@ def import_notes(parsed, result: services.ImportResult) -> list[tuple[str, str]]
     return notes
 
 
+class TreeOrderChangeList(ChangeList):
+    """The theme list in document order. Django's change list replaces an empty ordering
+    with Meta.ordering (level, position), which lists all sections, then all themes, so
+    「一つ上へ」 seemed to act on rows that were not neighbours; this orders by the
+    annotations of Theme.objects.in_tree_order() instead."""
+
+    def get_ordering(self, request, queryset):
+        return ["section_position", "theme_position", "subtheme_position", "pk"]
+
+
+class MoveToPositionForm(forms.Form):
+    position = forms.IntegerField(
+        label=gettext_lazy("移動先（兄弟の中で何番目か）"), min_value=1, max_value=999
+    )
+
+
 @admin.register(Theme)
-class ThemeAdmin(HistoryAdmin):
+class ThemeAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["indented_name", "short_label", "slug", "level", "position"]
     list_editable = ["short_label"]
     list_filter = ["level"]
     list_select_related = ["parent"]
     search_fields = ["name", "short_label", "slug"]
-    autocomplete_fields = ["parent"]
     # Document order (depth first) comes from get_queryset, not from a column.
     sortable_by = []
 
@@ -252,12 +262,15 @@ class ThemeAdmin(HistoryAdmin):
     def get_ordering(self, request):
         return []
 
+    def get_changelist(self, request, **kwargs):
+        return TreeOrderChangeList
+
     @admin.display(description=gettext_lazy("見出し"))
     def indented_name(self, obj):
         # Ideographic spaces rather than an inline style, which the CSP forbids.
         return "\u3000" * 2 * (obj.level - 1) + obj.display_name
 
-    actions = ["move_up", "move_down"]
+    actions = ["move_up", "move_down", "move_to_position"]
 
     @admin.action(description=gettext_lazy("選択したテーマを一つ上へ"), permissions=["change"])
     def move_up(self, request, queryset):
@@ -266,6 +279,33 @@ class ThemeAdmin(HistoryAdmin):
     @admin.action(description=gettext_lazy("選択したテーマを一つ下へ"), permissions=["change"])
     def move_down(self, request, queryset):
         self._move(request, queryset, 1)
+
+    @admin.action(description=gettext_lazy("選択したテーマを指定の位置へ"), permissions=["change"])
+    def move_to_position(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("並べ替えるテーマを1つだけ選んでください。"), messages.WARNING
+            )
+            return None
+        form = MoveToPositionForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            theme = queryset.get()
+            place = services.move_theme_to(theme, form.cleaned_data["position"], by=request.user)
+            self.message_user(
+                request,
+                _("「%(theme)s」を兄弟の中で %(place)s 番目に移動しました。")
+                % {"theme": theme.short_label, "place": place},
+            )
+            return None
+        return _intermediate(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="move_to_position",
+            title=_("テーマを指定の位置へ移動"),
+            template="admin/opinions/action_form.html",
+        )
 
     def _move(self, request, queryset, offset):
         # Moving several at once would swap them with each other; one at a time is clear.
@@ -335,7 +375,7 @@ def _intermediate(modeladmin, request, queryset, *, form, action, title, templat
     )
 
 
-class VocabularyAdmin(HistoryAdmin):
+class VocabularyAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["name", "slug", "position", "is_active", "opinion_count"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
@@ -409,11 +449,26 @@ class VocabularyAdmin(HistoryAdmin):
         self._set_active(request, queryset, True)
 
     def _set_active(self, request, queryset, active):
+        changed = 0
         for tag in queryset.exclude(is_active=active):
             tag.is_active = active
             tag._history_user = request.user
             tag.save(update_fields=["is_active"])
-        self.message_user(request, _("タグの有効・無効を更新しました。"))
+            changed += 1
+        template = (
+            ngettext(
+                "%(count)s 個のタグを有効にしました。",
+                "%(count)s 個のタグを有効にしました。",
+                changed,
+            )
+            if active
+            else ngettext(
+                "%(count)s 個のタグを無効にしました。",
+                "%(count)s 個のタグを無効にしました。",
+                changed,
+            )
+        )
+        self.message_user(request, template % {"count": changed})
 
 
 @admin.register(MunicipalitySize)
@@ -425,6 +480,23 @@ class MunicipalitySizeAdmin(VocabularyAdmin):
 class StakeholderAdmin(VocabularyAdmin):
     list_display = [*VocabularyAdmin.list_display, "group"]
     list_filter = [*VocabularyAdmin.list_filter, "group"]
+
+
+class ThemeTreeFilter(admin.SimpleListFilter):
+    """Themes in document order, indented; a section or theme includes what is below it."""
+
+    title = gettext_lazy("テーマ")
+    parameter_name = "theme"
+
+    def lookups(self, request, model_admin):
+        return [
+            (theme.slug, "\u3000" * (theme.level - 1) + theme.short_label)
+            for theme in Theme.objects.in_tree_order()
+        ]
+
+    def queryset(self, request, queryset):
+        theme = Theme.objects.filter(slug=self.value()).first() if self.value() else None
+        return queryset.in_theme(theme) if theme else queryset
 
 
 class OpinionAdminForm(forms.ModelForm):
@@ -444,6 +516,13 @@ class OpinionAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Checkboxes rather than the two-pane filter widget, whose script leaves ARIA
+        # attributes on plain spans (axe: aria-prohibited-attr); the lists are short.
+        for name in ("municipality_sizes", "stakeholders"):
+            if name in self.fields:
+                self.fields[name].widget = forms.CheckboxSelectMultiple(
+                    choices=self.fields[name].choices
+                )
         # Inactive tags are not offered, but stay on the remarks that already have them.
         for name, model in (
             ("municipality_sizes", MunicipalitySize),
@@ -471,9 +550,10 @@ class TagSuggestionInline(admin.TabularInline):
 @admin.register(Opinion)
 class OpinionAdmin(HistoryAdmin):
     form = OpinionAdminForm
-    list_display = ["__str__", "theme", "source_document", "position", "status", "updated_at"]
+    list_display = ["text", "current_tags", "theme", "source_document", "status", "updated_at"]
     list_filter = [
         "status",
+        ThemeTreeFilter,
         "source_document",
         "theme__level",
         "municipality_sizes",
@@ -482,12 +562,27 @@ class OpinionAdmin(HistoryAdmin):
     list_select_related = ["theme", "source_document"]
     search_fields = ["body"]
     ordering = ["source_document", "position", "pk"]
-    autocomplete_fields = ["theme", "author"]
-    filter_horizontal = ["municipality_sizes", "stakeholders"]
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "created_at"
     inlines = [TagSuggestionInline]
     actions = ["add_tag", "remove_tag", "publish", "hide"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("municipality_sizes", "stakeholders")
+
+    @admin.display(description=gettext_lazy("本文"), ordering="body")
+    def text(self, obj):
+        return obj.body if len(obj.body) <= 120 else f"{obj.body[:120]}…"
+
+    @admin.display(description=gettext_lazy("タグ"))
+    def current_tags(self, obj):
+        tags = [*obj.municipality_sizes.all(), *obj.stakeholders.all()]
+        return (
+            pgettext("list separator", "、").join(
+                f"{tag.name}{'' if tag.is_active else _('（無効）')}" for tag in tags
+            )
+            or "—"
+        )
 
     @admin.action(description=gettext_lazy("選択した意見にタグを追加"), permissions=["change"])
     def add_tag(self, request, queryset):
@@ -555,7 +650,7 @@ class OpinionAdmin(HistoryAdmin):
 
 
 @admin.register(TagRule)
-class TagRuleAdmin(HistoryAdmin):
+class TagRuleAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["pattern", "municipality_size", "stakeholder", "is_regex", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active", "is_regex", "municipality_size", "stakeholder"]
@@ -565,7 +660,7 @@ class TagRuleAdmin(HistoryAdmin):
 
 @admin.register(TagSuggestion)
 class TagSuggestionAdmin(admin.ModelAdmin):
-    list_display = ["opinion", "tag_name", "reason", "status", "created_at", "decided_by"]
+    list_display = ["opinion_body", "tag_name", "reason", "status", "created_at", "decided_by"]
     list_filter = ["status", "municipality_size", "stakeholder"]
     list_select_related = ["opinion", "municipality_size", "stakeholder", "decided_by"]
     search_fields = ["opinion__body", "reason"]
@@ -586,26 +681,42 @@ class TagSuggestionAdmin(admin.ModelAdmin):
     def tag_name(self, obj):
         return obj.tag.name
 
+    @admin.display(description=gettext_lazy("意見（全文）"))
+    def opinion_body(self, obj):
+        # The whole remark: whether a tag fits cannot be judged from a 40-character excerpt.
+        return obj.opinion.body
+
     def has_add_permission(self, request):
         return False
 
     @admin.action(
-        description=gettext_lazy("選択した提案を承認（タグを残す）"), permissions=["change"]
+        description=gettext_lazy("選択した提案を承認（タグを付ける）"), permissions=["change"]
     )
     def approve(self, request, queryset):
         self._decide(request, queryset, approve=True)
 
     @admin.action(
-        description=gettext_lazy("選択した提案を却下（タグを外す）"), permissions=["change"]
+        description=gettext_lazy("選択した提案を却下（タグを付けない）"), permissions=["change"]
     )
     def reject(self, request, queryset):
         self._decide(request, queryset, approve=False)
 
     def _decide(self, request, queryset, *, approve):
         pending = queryset.filter(status=TagSuggestion.Status.PENDING)
+        decided = 0
         for suggestion in pending.select_related("opinion", "municipality_size", "stakeholder"):
             services.decide_suggestion(suggestion, approve=approve, by=request.user)
-        self.message_user(request, _("提案を処理しました。"))
+            decided += 1
+        template = (
+            ngettext(
+                "%(count)s 件の提案を承認しました。", "%(count)s 件の提案を承認しました。", decided
+            )
+            if approve
+            else ngettext(
+                "%(count)s 件の提案を却下しました。", "%(count)s 件の提案を却下しました。", decided
+            )
+        )
+        self.message_user(request, template % {"count": decided})
 
 
 @admin.register(TagMerge)
@@ -626,7 +737,7 @@ class TagMergeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SynonymGroup)
-class SynonymGroupAdmin(HistoryAdmin):
+class SynonymGroupAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_display = ["__str__", "note", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active"]

@@ -1,6 +1,7 @@
 """Forms: the member's submission flow, the secretariat's review, export options and the
 admin's document import (everything beyond the list's FilterSet)."""
 
+import re
 import uuid
 
 from django import forms
@@ -20,6 +21,10 @@ from .models import (
 )
 
 BODY_MIN_LENGTH = 10
+# Removed from a body: zero-width space, word joiner, zero-width no-break space (BOM).
+INVISIBLE_FILLERS = re.compile("[\u200b\u2060\ufeff]")
+# Not removed (they shape emoji and some scripts) but not text on their own either.
+INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e]")
 BODY_MAX_LENGTH = 2000
 
 
@@ -75,7 +80,14 @@ class OpinionForm(forms.ModelForm):
             )
 
     def clean_body(self):
-        body = self.cleaned_data["body"].strip()
+        # Zero-width spaces, word joiners and BOMs carry nothing a reader sees; a body of
+        # only those (and the joiners a pasted text may hold) is an empty body.
+        body = INVISIBLE_FILLERS.sub("", self.cleaned_data["body"]).strip()
+        if not INVISIBLE.sub("", body).strip():
+            raise forms.ValidationError(
+                _("意見の本文を入力してください（見えない文字だけでは投稿できません）。"),
+                code="invisible",
+            )
         length = len(body)
         if length < BODY_MIN_LENGTH:
             raise forms.ValidationError(
@@ -109,16 +121,46 @@ class RevisionForm(OpinionForm):
 
 
 class ReviewForm(forms.Form):
-    ACTIONS = [("publish", _("公開する")), ("return", _("差し戻す"))]
+    """One remark's review, in one form: the button pressed is the decision, so what is
+    typed in the comment is never dropped (a publication carries it to the author too).
 
-    action = forms.ChoiceField(choices=ACTIONS, widget=forms.HiddenInput)
+    The memo stays with 事務局; the tags, when the form shows them (``edit_tags``), replace
+    the remark's.
+    """
+
+    ACTIONS = [
+        ("publish", _("公開する")),
+        ("return", _("差し戻す")),
+        ("save", _("メモ・タグだけ保存")),
+    ]
+
+    action = forms.ChoiceField(
+        choices=ACTIONS,
+        error_messages={"required": _("「公開する」か「差し戻す」を選んでください。")},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
     comment = forms.CharField(
         label=_("投稿者へのコメント"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("差し戻すときは、直してほしい点を書いてください。"),
+        help_text=_(
+            "公開しても差し戻しても、投稿者にメールで届きます。差し戻すときは、直してほしい点を書いてください。"
+        ),
+    )
+    memo = forms.CharField(
+        label=_("内部メモ"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("事務局だけが読めます。投稿者には届きません。"),
+    )
+    edit_tags = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    municipality_sizes = forms.ModelMultipleChoiceField(
+        label=_("自治体規模"), queryset=MunicipalitySize.objects.all(), required=False
+    )
+    stakeholders = forms.ModelMultipleChoiceField(
+        label=_("関係者"), queryset=Stakeholder.objects.all(), required=False
     )
 
     def clean(self):
@@ -128,7 +170,27 @@ class ReviewForm(forms.Form):
                 "comment",
                 forms.ValidationError(_("差し戻す理由を書いてください。"), code="required"),
             )
+        if cleaned.get("action") == "save" and cleaned.get("comment", "").strip():
+            # Saving notes sends nothing: a comment typed for the author would be lost.
+            self.add_error(
+                "comment",
+                forms.ValidationError(
+                    _(
+                        "コメントは公開または差し戻しのときに投稿者へ送られます。「公開する」か「差し戻す」を選んでください。"
+                    ),
+                    code="comment_not_sent",
+                ),
+            )
         return cleaned
+
+    def tag_changes(self) -> dict:
+        """The tags to set, as keyword arguments for the review services (none if not shown)."""
+        if not self.cleaned_data.get("edit_tags"):
+            return {}
+        return {
+            "municipality_sizes": self.cleaned_data["municipality_sizes"],
+            "stakeholders": self.cleaned_data["stakeholders"],
+        }
 
 
 # --- Exports -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ stakeholder.
 """
 
 import re
+import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -442,6 +443,9 @@ class Opinion(models.Model):
         verbose_name=_("確認した人"),
     )
     reviewed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
+    # 事務局's own note while reviewing: never mailed or shown to the author, never exported.
+    # A database default too, so bulk loads (opinions.generators' COPY) need not name it.
+    internal_memo = models.TextField(_("内部メモ"), blank=True, default="", db_default="")
     # The one-time token of the submission form: a double click or a resubmitted POST
     # finds the remark it already created instead of creating a second one.
     submission_token = models.UUIDField(
@@ -809,3 +813,45 @@ class DataChange(models.Model):
 
     def __str__(self):
         return f"{self.pk} ({self.at:%Y-%m-%d %H:%M:%S})"
+
+
+class SavedSearch(models.Model):
+    """A signed-in user's named list conditions, with an optional daily mail of new
+    remarks that match and a private Atom feed (see opinions/saved_searches.py)."""
+
+    class Alert(models.TextChoices):
+        NONE = "none", _("通知しない")
+        DAILY = "daily", _("毎日メールで知らせる")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_searches",
+        verbose_name=_("利用者"),
+    )
+    name = models.CharField(_("名前"), max_length=100)
+    # The list's query string, cleaned (no empty values, no page or sort): "?size=small".
+    query = models.CharField(_("条件"), max_length=2000, blank=True)
+    alert = models.CharField(
+        _("新着の通知"), max_length=10, choices=Alert.choices, default=Alert.NONE
+    )
+    # The feed's address is its secret: feed readers cannot sign in.
+    feed_token = models.UUIDField(
+        _("フィードの鍵"), default=uuid.uuid4, unique=True, editable=False
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    notified_until = models.DateTimeField(_("通知済みの時点"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("保存した検索")
+        verbose_name_plural = pgettext_lazy("plural", "保存した検索")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_search_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return f"{reverse('opinions:opinion-list')}{self.query}"

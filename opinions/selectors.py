@@ -36,6 +36,13 @@ def list_url(**params) -> str:
     )
 
 
+def clean_query(data) -> str:
+    """``data``'s query string without its empty values (``""`` when nothing is left): the
+    address to share or save for a filtered list."""
+    pairs = [(key, value) for key, values in data.lists() for value in values if value != ""]
+    return f"?{urlencode(pairs)}" if pairs else ""
+
+
 # --- Theme tree ------------------------------------------------------------------------
 
 
@@ -92,6 +99,7 @@ class FacetOption:
     depth: int = 0
     title: str = ""
     lang: str = "ja"  # the label's: data, but for an option in the interface's words
+    active: bool = True  # False for a deactivated tag that still holds remarks
 
     @property
     def disabled(self) -> bool:
@@ -315,9 +323,16 @@ def _facets(filterset, source) -> Facets:
         found = source.tags(name, model.opinion_field)
         tag_options[name] = [
             FacetOption(
-                tag.slug, tag.name, found.get(tag.pk, 0), tag.pk in chosen, title=tag.description
+                tag.slug,
+                tag.name,
+                found.get(tag.pk, 0),
+                tag.pk in chosen,
+                title=tag.description,
+                active=tag.is_active,
             )
-            for tag in model.objects.filter(Q(is_active=True) | Q(pk__in=chosen))
+            for tag in model.objects.all()
+            # Inactive tags only where they still hold remarks (or are chosen), marked so.
+            if tag.is_active or tag.pk in chosen or found.get(tag.pk)
         ]
         # The remarks without a tag of this kind, as an option like the tags.
         tag_options[name].append(
@@ -416,15 +431,22 @@ class Bar:
     url: str
     percent: float  # of the largest bar, for the chart
     lang: str = "ja"  # the label's ("" for 規模を問わない / 関係者の指定なし)
+    active: bool = True  # False for a deactivated tag that still holds remarks
 
 
 def _bars(tags: Iterable, counts: dict[int | None, int], url_for, untagged_label: str) -> list[Bar]:
     """A bar per tag, then one for the remarks without any (``counts[None]``)."""
-    entries = [(tag.name, counts.get(tag.pk, 0), url_for(tag.slug), "ja") for tag in tags]
-    entries.append((untagged_label, counts.get(None, 0), url_for(UNTAGGED), ""))
-    largest = max((count for _label, count, _url, _lang in entries), default=0) or 1
+    # A deactivated tag is no longer offered, but its remarks still count: it stays, marked.
+    entries = [
+        (tag.name, counts.get(tag.pk, 0), url_for(tag.slug), "ja", tag.is_active)
+        for tag in tags
+        if tag.is_active or counts.get(tag.pk)
+    ]
+    entries.append((untagged_label, counts.get(None, 0), url_for(UNTAGGED), "", True))
+    largest = max((entry[1] for entry in entries), default=0) or 1
     return [
-        Bar(label, count, url, 100 * count / largest, lang) for label, count, url, lang in entries
+        Bar(label, count, url, 100 * count / largest, lang, active)
+        for label, count, url, lang, active in entries
     ]
 
 
@@ -470,13 +492,13 @@ def theme_summary(
         return lambda slug: list_url(theme=theme.slug, **{axis: slug})
 
     size_bars = _bars(
-        MunicipalitySize.objects.active(),
+        MunicipalitySize.objects.all(),
         tag_counts(in_theme, "municipality_sizes", scope),
         tag_url("size"),
         str(UNTAGGED_LABELS["size"]),
     )
     stakeholder_bars = _bars(
-        Stakeholder.objects.active(),
+        Stakeholder.objects.all(),
         tag_counts(in_theme, "stakeholders", scope),
         tag_url("stakeholder"),
         str(UNTAGGED_LABELS["stakeholder"]),
@@ -525,6 +547,7 @@ class UntaggedColumn:
     name: str
     pk: None = None
     slug: str = UNTAGGED
+    is_active: bool = True
 
 
 # The cross-tab's axes: theme × one kind of tag, or municipality size × stakeholder.
@@ -558,8 +581,12 @@ class CrossTab:
         ]
 
 
-def _with_untagged(model, axis: str) -> list:
-    return [*model.objects.active(), UntaggedColumn(str(UNTAGGED_LABELS[axis]))]
+def _with_untagged(model, axis: str, used: dict | None = None) -> list:
+    """The axis's tags — a deactivated one too while remarks still hold it (marked as
+    such) — then the column of remarks without any."""
+    used = used or {}
+    tags = [tag for tag in model.objects.all() if tag.is_active or used.get(tag.pk)]
+    return [*tags, UntaggedColumn(str(UNTAGGED_LABELS[axis]))]
 
 
 def _theme_tag_pairs(
@@ -638,8 +665,8 @@ def crosstab(
     per_tag: dict[int | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for theme_id, tag_id, n in _theme_tag_pairs(visible, model.opinion_field, scope):
         per_tag[tag_id][theme_id] += n
-    columns = _with_untagged(model, axis)
     column_counts = tag_counts(visible, model.opinion_field, scope)
+    columns = _with_untagged(model, axis, column_counts)
     rows, row_totals, largest = [], [], 0
     for node in theme_tree(per_theme):
         if node.theme.level > 2:

@@ -364,32 +364,71 @@ def move_theme(theme: Theme, offset: int, *, by=None) -> bool:
 
 
 @retrying_atomic
-def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None) -> list[Tag]:
-    """Add suggested tags the remark lacks, each recorded as a pending TagSuggestion.
+def move_theme_to(theme: Theme, place: int, *, by=None) -> int:
+    """Put ``theme`` at ``place`` (1 = first) among its siblings in one step, shifting the
+    others; returns the place it got (a place past the end is the last)."""
+    siblings = list(
+        Theme.objects.select_for_update()
+        .filter(parent=theme.parent_id, level=theme.level)
+        .order_by("position")
+    )
+    theme = next(node for node in siblings if node.pk == theme.pk)  # the locked row
+    others = [node for node in siblings if node.pk != theme.pk]
+    place = max(1, min(place, len(others) + 1))
+    ordered = [*others[: place - 1], theme, *others[place - 1 :]]
+    positions = sorted(node.position for node in siblings)
+    # Sibling positions are unique: park every moving row past the largest first.
+    free = (Theme.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+    moving = [
+        (node, position)
+        for node, position in zip(ordered, positions, strict=True)
+        if node.position != position
+    ]
+    for offset, (node, _position) in enumerate(moving):
+        node.position = free + offset
+        node._history_user = by
+        node.save(update_fields=["position"])
+    for node, position in moving:
+        node.position = position
+        node._history_user = by
+        node.save(update_fields=["position"])
+    return place
 
-    Never removes a tag, and never suggests again a tag already suggested for this remark
-    (so a rejected suggestion stays rejected).
+
+@retrying_atomic
+def apply_suggestions(opinion: Opinion, suggested: Mapping[Tag, str], *, by=None) -> list[Tag]:
+    """Record a pending TagSuggestion for each suggested tag the remark lacks; return them.
+
+    The tag itself is put on the remark only when a curator approves
+    (:func:`decide_suggestion`): until then it counts nowhere — lists, facets, the count
+    tables' triggers, exports and the API all read the remark's tags. Never removes a tag,
+    and never suggests again a tag already suggested for this remark (so a rejected
+    suggestion stays rejected).
     """
-    added = []
+    recorded = []
     for tag, reason in suggested.items():
         field = type(tag).rule_field
         if _tag_relation(opinion, tag).filter(pk=tag.pk).exists():
             continue
         if TagSuggestion.objects.filter(opinion=opinion, **{field: tag}).exists():
             continue
-        opinion._history_user = by
-        _tag_relation(opinion, tag).add(tag)
         TagSuggestion.objects.create(opinion=opinion, reason=reason[:200], **{field: tag})
-        added.append(tag)
-    return added
+        recorded.append(tag)
+    return recorded
 
 
 @retrying_atomic
 def decide_suggestion(suggestion: TagSuggestion, *, approve: bool, by=None) -> None:
-    """Approve (keep the tag) or reject (take it off the remark) a pending suggestion."""
+    """Approve (put the tag on the remark) or reject a pending suggestion.
+
+    Rejecting also takes the tag off if it is there: suggestions recorded before approval
+    was required put their tag on straight away.
+    """
     if suggestion.status != TagSuggestion.Status.PENDING:
         return
-    if not approve:
+    if approve:
+        add_tag([suggestion.opinion], suggestion.tag, by=by)
+    else:
         remove_tag([suggestion.opinion], suggestion.tag, by=by)
     suggestion.status = TagSuggestion.Status.APPROVED if approve else TagSuggestion.Status.REJECTED
     suggestion.decided_at = timezone.now()
@@ -547,7 +586,7 @@ def _notify(
     if recipients:
         with translation.override(language):
             send_mail(
-                str(subject),
+                str(subject) % {"pk": context["opinion"].pk},
                 render_to_string(template, context),
                 None,  # DEFAULT_FROM_EMAIL
                 recipients,
@@ -564,13 +603,21 @@ def _secretariat_addresses() -> list[str]:
 
 _SUBJECTS = {
     "submitted": _("【意見ポータル】意見を受け付けました"),
+    "revised": _("【意見ポータル】意見の修正を受け付けました"),
     "resubmitted": _("【意見ポータル】意見が修正・再提出されました"),
     "published": _("【意見ポータル】意見が公開されました"),
     "returned": _("【意見ポータル】意見が差し戻されました"),
     "withdrawn": _("【意見ポータル】意見が取り下げられました"),
 }
+# What 事務局 is told of the author's doings: new (新規) or changed (修正), with the number.
+_STAFF_SUBJECTS = {
+    "submitted": _("【意見ポータル】確認待ちの意見（新規）受付番号 %(pk)s"),
+    "revised": _("【意見ポータル】確認待ちの意見（修正）受付番号 %(pk)s"),
+    "resubmitted": _("【意見ポータル】確認待ちの意見（修正・再提出）受付番号 %(pk)s"),
+    "withdrawn": _("【意見ポータル】意見が取り下げられました 受付番号 %(pk)s"),
+}
 # What the author did themselves; the rest (published, returned) is 事務局's doing.
-_AUTHOR_EVENTS = ("submitted", "resubmitted", "withdrawn")
+_AUTHOR_EVENTS = ("submitted", "revised", "resubmitted", "withdrawn")
 
 
 def _after_commit_notify(opinion: Opinion, event: str) -> None:
@@ -594,7 +641,7 @@ def _after_commit_notify(opinion: Opinion, event: str) -> None:
         )
         if event in _AUTHOR_EVENTS:
             _notify(
-                _SUBJECTS[event],
+                _STAFF_SUBJECTS[event],
                 "emails/opinion_event_staff.txt",
                 context,
                 _secretariat_addresses(),
@@ -671,7 +718,9 @@ def revise_opinion(
     opinion.save()
     opinion.municipality_sizes.set(municipality_sizes)
     opinion.stakeholders.set(stakeholders)
-    _after_commit_notify(opinion, "resubmitted" if was_returned else "submitted")
+    # An edit of a remark still waiting is a 修正, not a new remark: 事務局 must not read it
+    # as one more to review from scratch.
+    _after_commit_notify(opinion, "resubmitted" if was_returned else "revised")
     return opinion
 
 
@@ -690,16 +739,63 @@ def withdraw_opinion(opinion_pk: int, *, by) -> Opinion:
 
 @retrying_atomic
 def review_opinion(
-    opinion_pk: int, *, by, expected_version: int, publish: bool, comment: str = ""
+    opinion_pk: int,
+    *,
+    by,
+    expected_version: int,
+    publish: bool,
+    comment: str = "",
+    memo: str | None = None,
+    municipality_sizes: Iterable[MunicipalitySize] | None = None,
+    stakeholders: Iterable[Stakeholder] | None = None,
 ) -> Opinion:
-    """事務局's decision on a pending remark: publish it, or return it with a comment."""
+    """事務局's decision on a pending remark: publish it, or return it with a comment.
+
+    The comment goes to the author either way (a publication may carry one too); ``memo``,
+    when given, replaces the internal memo, which only 事務局 reads. Tags given are set
+    before the save, so the historical record of the decision holds them.
+    """
     opinion = _locked(opinion_pk, expected_version)
     if opinion.status != Opinion.Status.PENDING:
         raise NotEditable(opinion.get_status_display())
+    _set_review_tags(opinion, municipality_sizes, stakeholders)
     opinion.status = Opinion.Status.PUBLISHED if publish else Opinion.Status.RETURNED
     opinion.review_comment = comment.strip()
+    if memo is not None:
+        opinion.internal_memo = memo.strip()
     opinion.reviewed_by, opinion.reviewed_at = by, timezone.now()
     opinion._history_user = by
     opinion.save()
     _after_commit_notify(opinion, "published" if publish else "returned")
+    return opinion
+
+
+def _set_review_tags(opinion: Opinion, municipality_sizes, stakeholders) -> None:
+    if municipality_sizes is not None:
+        opinion.municipality_sizes.set(municipality_sizes)
+    if stakeholders is not None:
+        opinion.stakeholders.set(stakeholders)
+
+
+@retrying_atomic
+def save_review_notes(
+    opinion_pk: int,
+    *,
+    by,
+    expected_version: int,
+    memo: str,
+    municipality_sizes: Iterable[MunicipalitySize] | None = None,
+    stakeholders: Iterable[Stakeholder] | None = None,
+) -> Opinion:
+    """事務局's memo and tag corrections on a pending remark, without deciding on it yet.
+
+    The memo is written with ``update()``, not ``save()``: it is not a new version of the
+    remark, so an edit its author has open is not refused as a conflict because of it.
+    """
+    opinion = _locked(opinion_pk, expected_version)
+    if opinion.status != Opinion.Status.PENDING:
+        raise NotEditable(opinion.get_status_display())
+    _set_review_tags(opinion, municipality_sizes, stakeholders)
+    Opinion.objects.filter(pk=opinion.pk).update(internal_memo=memo.strip())
+    opinion.internal_memo = memo.strip()
     return opinion

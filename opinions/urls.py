@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from . import api, views
+from . import api, saved_searches, views
 
 app_name = "opinions"
 
@@ -42,8 +42,20 @@ urlpatterns = [
     path("submit/", views.SubmitView.as_view(), name="submit"),
     path("submit/done/<int:pk>/", views.SubmitDoneView.as_view(), name="submit-done"),
     path("mypage/", views.MyPageView.as_view(), name="mypage"),
+    path("searches/", saved_searches.SavedSearchCreateView.as_view(), name="saved-search-create"),
+    path(
+        "searches/<int:pk>/",
+        saved_searches.SavedSearchChangeView.as_view(),
+        name="saved-search-change",
+    ),
+    path(
+        "searches/feed/<uuid:token>/",
+        saved_searches.SavedSearchFeed(),
+        name="saved-search-feed",
+    ),
     path("review/", views.ReviewQueueView.as_view(), name="review-queue"),
     path("review/<int:pk>/", views.ReviewActionView.as_view(), name="review-action"),
+    path("review/publish/", views.ReviewBulkPublishView.as_view(), name="review-bulk-publish"),
     path(
         "opinions/export/csv/",
         views.OpinionExportView.as_view(file_format="csv"),

@@ -16,7 +16,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import caching, citations, counts, exporters, search, selectors, services, throttling
+from . import caching, citations, counts, exporters, review, search, selectors, services, throttling
 from .filters import OpinionFilter
 from .forms import (
     CrossTabForm,
@@ -27,7 +27,7 @@ from .forms import (
     SummaryScopeForm,
 )
 from .importers import render_summary
-from .models import Meeting, Opinion, SourceDocument, Theme, visible_statuses
+from .models import Meeting, Opinion, SavedSearch, SourceDocument, Theme, visible_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,13 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     # Invalid parameters are dropped (with a notice) instead of emptying the list.
     strict = False
     page_cache_parameters = {**OpinionFilter.parameters(), "page": 1}
+
+    def get(self, request, *args, **kwargs):
+        # The filter form sends every field, so a shared link read ?q=&theme=&…: the same
+        # list at its clean address (an empty parameter filters nothing).
+        if "" in (value for _key, values in request.GET.lists() for value in values):
+            return redirect(f"{request.path}{selectors.clean_query(request.GET)}")
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return visible_opinions(self.request).with_list_relations().in_document_order()
@@ -431,6 +438,13 @@ class MyPageView(LoginRequiredMixin, ListView):
             .order_by("-updated_at", "-pk")
         )
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            saved_searches=self.request.user.saved_searches.all(),
+            alert_choices=SavedSearch.Alert.choices,
+            **kwargs,
+        )
+
 
 class AuthorOnlyMixin(LoginRequiredMixin):
     """The remark's author, holding ``change_own_opinion``, while it is pending or returned."""
@@ -526,53 +540,73 @@ class OpinionWithdrawView(AuthorOnlyMixin, TemplateView):
         return super().get_context_data(opinion=self.opinion, **kwargs)
 
 
-class ReviewQueueView(PermissionRequiredMixin, ListView):
-    """事務局's queue: pending remarks, oldest first, each with publish / return."""
+class ReviewQueueView(PermissionRequiredMixin, FilterView):
+    """事務局's queue: pending remarks, the longest waiting first (or filtered and sorted),
+    each with one form for its decision, comment, memo and tags."""
 
-    permission_required = "opinions.publish_opinion"
+    permission_required = review.PERMISSION
+    filterset_class = review.ReviewFilter
     template_name = "opinions/review_queue.html"
     context_object_name = "opinions"
     paginate_by = 20
+    strict = False
+    # A form posted with errors, shown again in place with what was typed.
+    bound_form = None
 
     def get_queryset(self):
-        return (
-            Opinion.objects.filter(status=Opinion.Status.PENDING)
-            .with_list_relations()
-            .select_related("author")
-            .order_by("updated_at", "pk")
-        )
+        return review.pending().with_list_relations().select_related("author")
+
+    def paginate_queryset(self, queryset, page_size):
+        """The nearest page, not a 404, when a decision has just emptied the last one."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["forms"] = {
-            opinion.pk: ReviewForm(initial={"version": opinion.version}, prefix=f"r{opinion.pk}")
-            for opinion in context["opinions"]
-        }
+        page = context["page_obj"]
+        context.update(
+            review.queue_context(context["opinions"], bound=self.bound_form),
+            page_range=page.paginator.get_elided_page_range(page.number) if page else [],
+        )
         return context
 
 
 class ReviewActionView(PermissionRequiredMixin, View):
-    permission_required = "opinions.publish_opinion"
+    permission_required = review.PERMISSION
     http_method_names = ["post"]
 
     def post(self, request, pk):
         opinion = get_object_or_404(Opinion, pk=pk)
         form = ReviewForm(request.POST, prefix=f"r{pk}")
         remark = _("意見 %(pk)s") % {"pk": pk}
+        back = self._back_to_queue(request)
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, f"{remark}: {error}")
-            return redirect("opinions:review-queue")
+            # The queue again, this form with its errors next to the fields and all it held.
+            messages.error(request, _("%(remark)s: 入力を確かめてください。") % {"remark": remark})
+            queue = ReviewQueueView(bound_form=form)
+            queue.setup(request)
+            return queue.get(request)
         data = form.cleaned_data
         try:
-            services.review_opinion(
-                opinion.pk,
-                by=request.user,
-                expected_version=data["version"],
-                publish=data["action"] == "publish",
-                comment=data["comment"],
-            )
+            if data["action"] == "save":
+                services.save_review_notes(
+                    opinion.pk,
+                    by=request.user,
+                    expected_version=data["version"],
+                    memo=data["memo"],
+                    **form.tag_changes(),
+                )
+            else:
+                services.review_opinion(
+                    opinion.pk,
+                    by=request.user,
+                    expected_version=data["version"],
+                    publish=data["action"] == "publish",
+                    comment=data["comment"],
+                    memo=data["memo"],
+                    **form.tag_changes(),
+                )
         except services.EditConflict as conflict:
             changed = (
                 pgettext("list separator", "、").join(
@@ -594,8 +628,46 @@ class ReviewActionView(PermissionRequiredMixin, View):
                 % {"pk": pk, "status": error},
             )
         else:
-            done = _("公開しました") if data["action"] == "publish" else _("差し戻しました")
+            done = {
+                "publish": _("公開しました"),
+                "return": _("差し戻しました"),
+                "save": _("メモとタグを保存しました"),
+            }[data["action"]]
             messages.success(request, f"{remark}: {done}")
+        return redirect(back)
+
+    @staticmethod
+    def _back_to_queue(request) -> str:
+        """The queue as it was filtered: the form posts to an address carrying its query."""
+        url = reverse("opinions:review-queue")
+        return f"{url}?{request.GET.urlencode()}" if request.GET else url
+
+
+class ReviewBulkPublishView(PermissionRequiredMixin, TemplateView):
+    """Publish the remarks ticked in the queue: first a confirmation listing them, then,
+    confirmed, each is published as it was shown (one edited meanwhile is left out)."""
+
+    permission_required = review.PERMISSION
+    http_method_names = ["post"]
+    template_name = "opinions/review_bulk_confirm.html"
+
+    def post(self, request, *args, **kwargs):
+        choices = review.parse_choices(request.POST.getlist("opinions"))
+        if not choices:
+            messages.warning(request, _("公開する意見を選んでください。"))
+            return redirect("opinions:review-queue")
+        if request.POST.get("confirm") != "1":
+            chosen = (
+                review.pending()
+                .filter(pk__in=[pk for pk, _version in choices])
+                .with_list_relations()
+                .select_related("author")
+                .order_by("updated_at", "pk")
+            )
+            return self.render_to_response(self.get_context_data(chosen=chosen, choices=choices))
+        result = review.publish_many(choices, by=request.user)
+        for message in review.bulk_messages(result):
+            messages.add_message(request, *message)
         return redirect("opinions:review-queue")
 
 

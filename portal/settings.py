@@ -183,6 +183,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "opinions.review.pending_count_context",
             ],
         },
     },

@@ -202,3 +202,88 @@ def test_history_pages_are_in_japanese(client, curator):
         reverse("admin:opinions_opinion_simple_history", args=[opinion.pk, record.pk])
     ).content.decode()
     assert "この版に戻す" in form and "Revert" not in form
+
+
+# --- Curation at speed --------------------------------------------------------------------------
+
+
+def test_the_theme_list_is_in_tree_order_and_indented(client, curator):
+    first, second = SectionFactory(position=1, name="一"), SectionFactory(position=2, name="二")
+    under_first = ThemeFactory(parent=first, position=5, name="一の下")
+    under_second = ThemeFactory(parent=second, position=1, name="二の下")
+    listed = list(client.get(changelist(Theme)).context["cl"].result_list)
+    assert listed == [first, under_first, second, under_second]
+    html = client.get(changelist(Theme)).content.decode()
+    assert "\u3000\u3000○一の下" in html
+
+
+def test_a_theme_moves_to_a_chosen_place_in_one_step(client, curator):
+    section = SectionFactory()
+    themes = [ThemeFactory(parent=section, position=n, name=f"テーマ{n}") for n in range(1, 6)]
+    page = run_action(client, Theme, "move_to_position", [themes[4]])
+    assert page.status_code == 200 and "移動先" in page.content.decode()
+    response = run_action(client, Theme, "move_to_position", [themes[4]], apply="1", position=2)
+    assert response.status_code == 302
+    order = list(Theme.objects.filter(parent=section).order_by("position"))
+    assert order == [themes[0], themes[4], themes[1], themes[2], themes[3]]
+    messages = [str(m) for m in client.get(changelist(Theme)).context["messages"]]
+    assert any("2 番目に移動しました" in m for m in messages)
+
+
+def test_editable_list_inputs_are_named_by_column_and_row(client, curator):
+    StakeholderFactory(name="女性")
+    html = client.get(changelist(Stakeholder)).content.decode()
+    assert 'aria-label="並び順：女性"' in html and 'aria-label="有効：女性"' in html
+
+
+def test_the_remark_list_shows_text_tags_and_filters_by_theme_subtree(client, curator):
+    section = SectionFactory()
+    theme = ThemeFactory(parent=section)
+    women = StakeholderFactory(name="女性", is_active=False)
+    inside = OpinionFactory(theme=theme, body="地域の女性の起業を支援する仕組みが必要だ。" * 2)
+    inside.stakeholders.add(women)
+    outside = OpinionFactory()
+    response = client.get(changelist(Opinion) + f"?theme={section.slug}")
+    assert list(response.context["cl"].result_list) == [inside]
+    html = response.content.decode()
+    assert "地域の女性の起業を支援する仕組みが必要だ。地域の" in html  # more than 40 characters
+    assert "女性（無効）" in html
+    assert outside.body not in html
+
+
+def test_a_tag_suggestion_shows_the_whole_remark(client, curator):
+    from opinions.models import TagSuggestion
+
+    body = "人口減少が進む中、" * 10
+    opinion = OpinionFactory(body=body)
+    TagSuggestion.objects.create(opinion=opinion, stakeholder=StakeholderFactory(), reason="語")
+    assert body in client.get(changelist(TagSuggestion)).content.decode()
+
+
+def test_action_messages_give_counts(client, curator):
+    tags = StakeholderFactory.create_batch(3)
+    run_action(client, Stakeholder, "deactivate_selected", tags)
+    messages = [str(m) for m in client.get(changelist(Stakeholder)).context["messages"]]
+    assert "3 個のタグを無効にしました。" in messages
+
+
+def test_history_shows_labels_local_times_and_empty_values_as_empty(client, curator):
+    import datetime
+
+    from django.utils import timezone
+
+    opinion = OpinionFactory(status=Opinion.Status.PENDING)
+    opinion.status = Opinion.Status.PUBLISHED
+    opinion.reviewed_at = datetime.datetime(2026, 12, 1, 15, 30, tzinfo=datetime.UTC)
+    opinion.reviewed_by = UserFactory(first_name="花子", last_name="鈴木")
+    opinion.save()
+    opinion.reviewed_by = None
+    opinion.save()
+    html = client.get(reverse("admin:opinions_opinion_history", args=[opinion.pk])).content.decode()
+    changes = html.split('id="change-history"')[1]
+    assert "確認待ち" in changes and "公開" in changes
+    assert "pending" not in changes and "published" not in changes
+    assert "2026年12月2日0:30" in html  # 15:30 UTC is 0:30 the next day in Tokyo
+    assert "pk=None" not in html
+    assert "鈴木 花子" in html
+    assert timezone.get_current_timezone_name() == "Asia/Tokyo"

@@ -9,6 +9,7 @@ import importlib
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -471,3 +472,258 @@ def test_hand_outs_print_with_a_title_block_page_numbers_and_every_number(page, 
     table = "".join(sheets[n] for n in landscape).translate(str.maketrans("⺠⻑‧", "民長・"))
     for name in [*Stakeholder.objects.values_list("name", flat=True), "関係者の指定なし", "合計"]:
         assert name in table, name  # no column cut off
+
+
+def test_secretariat_publishes_with_a_comment_then_two_at_once(page, seeded):
+    """The review queue: a comment typed before 公開する reaches the author, a memo stays
+    inside, a tag is corrected; then two remarks are published together after confirming."""
+    from opinions import services
+
+    member = user_in(
+        roles.MEMBER, "iin", first_name="太郎", last_name="田中", email="iin@example.jp"
+    )
+    user_in(roles.SECRETARIAT, "jimukyoku")
+    theme = Opinion.objects.first().theme
+    bodies = [
+        f"地域の公共交通を維持するため、自治体間の連携を支援すべきではないか。その{n}。"
+        for n in range(3)
+    ]
+    remarks = [
+        services.submit_opinion(author=member, token=uuid.uuid4(), body=body, theme=theme)[0]
+        for body in bodies
+    ]
+
+    log_in(page, "jimukyoku", "/review/")
+    nav = page.get_by_role("navigation", name="メインメニュー")
+    assert nav.get_by_role("link", name=re.compile(r"確認待ち\s*3\s*件")).is_visible()
+    assert_accessible(page, "review queue")
+    shot(page, "queue")
+
+    card = page.locator(f"#remark-{remarks[0].pk}")
+    card.get_by_label("投稿者へのコメント").fill("具体的で分かりやすいご意見です。")
+    card.get_by_label("内部メモ").fill("次回の会議資料に入れる")
+    card.locator("summary").click()
+    card.get_by_label("女性").check()
+    card.get_by_role("button", name=re.compile("^公開する")).click()
+    assert "公開しました" in page.locator("ul.messages").inner_text()
+    assert_accessible(page, "review queue with a flash message")
+    remarks[0].refresh_from_db()
+    assert remarks[0].status == "published"
+    assert remarks[0].review_comment == "具体的で分かりやすいご意見です。"
+    assert remarks[0].internal_memo == "次回の会議資料に入れる"
+    assert list(remarks[0].stakeholders.values_list("name", flat=True)) == ["女性"]
+
+    for remark in remarks[1:]:
+        page.locator(f"#remark-{remark.pk}").get_by_label(re.compile("まとめて公開")).check()
+    page.get_by_role("button", name="選んだ意見をまとめて公開する…").click()
+    assert "次の 2 件の意見を公開します" in page.content()
+    assert_accessible(page, "bulk confirmation")
+    shot(page, "bulk-confirm")
+    page.get_by_role("button", name="2 件を公開する").click()
+    assert "2 件の意見を公開しました" in page.locator("ul.messages").inner_text()
+    assert "確認待ちの意見はありません" in page.content()
+    assert Opinion.objects.filter(pk__in=[r.pk for r in remarks], status="published").count() == 3
+
+
+def contrast_problems(page, selector):
+    """Text under ``selector`` whose contrast with its background is under 4.5:1 (axe skips
+    text of one character, such as the cross-tab's 「0」)."""
+    return page.evaluate(
+        """(selector) => {
+            const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+            const lum = ([r, g, b]) => [r, g, b].map((v) => {
+                v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+            }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+            const background = (el) => {
+                for (; el; el = el.parentElement) {
+                    const c = rgb(getComputedStyle(el).backgroundColor);
+                    if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+                }
+                return [255, 255, 255];
+            };
+            return [...document.querySelectorAll(selector)].map((el) => {
+                const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+                const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+                return ratio < 4.5 ? `${el.textContent} ${ratio.toFixed(2)}:1` : null;
+            }).filter(Boolean);
+        }""",
+        selector,
+    )
+
+
+def test_phone_shows_results_first_a_compact_header_and_readable_charts(
+    browser, live_server, seeded
+):
+    """At 360 px: the header is one line with a menu, the list starts with its results
+    (filters behind 「絞り込み」), the cross-tab keeps its theme column in view, headers break
+    between words, chart text is at least 12 px, and the grey 「0」 is readable."""
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 360, "height": 740}, is_mobile=True, bypass_csp=True
+    )
+    page = context.new_page()
+    page.base, page.shots, page.test_name = live_server.url, 0, "phone-layout"
+
+    page.goto(f"{page.base}/opinions/")
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] <= 740 * 0.12, header
+    assert not page.get_by_role("link", name="テーマ別").is_visible()
+    page.get_by_text("メニュー", exact=True).click()
+    assert page.get_by_role("link", name="テーマ別").is_visible()
+    shot(page, "menu-open")
+    page.get_by_text("メニュー", exact=True).click()
+
+    assert page.locator("#result-count").bounding_box()["y"] < 740 / 2
+    assert page.locator(".opinion-card").first.bounding_box()["y"] < 740
+    assert not page.get_by_label("キーワード").is_visible()
+    shot(page, "list")
+    page.locator(".filter-panel__toggle").click()
+    page.get_by_label("キーワード").fill("高校")
+    page.get_by_role("button", name="絞り込む").click()
+    assert "件の意見" in page.locator("#result-count").inner_text()
+    assert_accessible(page, "phone list")
+
+    page.goto(f"{page.base}/crosstab/")
+    page.locator(".table-scroll").evaluate("(el) => el.scrollBy(400, 0)")
+    first = page.locator(".heatmap tbody th").first.bounding_box()
+    assert first["x"] <= 20, first  # still at the left edge after scrolling sideways
+    words = page.evaluate(
+        """() => [...document.querySelectorAll('.heatmap thead th')].map(
+            (th) => getComputedStyle(th).wordBreak)"""
+    )
+    assert set(words) == {"keep-all"}
+    assert "・<wbr>" in page.locator(".heatmap thead").inner_html()
+    assert contrast_problems(page, ".heat__zero") == []
+    shot(page, "crosstab")
+
+    page.goto(f"{page.base}/themes/dai1ki-kadai/")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('.chart__svg text')].map((t) =>
+            t.getBoundingClientRect().height && parseFloat(getComputedStyle(t).fontSize)
+            * t.getScreenCTM().a)"""
+    )
+    assert sizes and min(sizes) >= 12, sizes
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
+    shot(page, "theme-charts")
+    context.close()
+
+
+def test_desktop_shows_the_menu_and_the_filters_without_toggles(page, seeded):
+    page.goto(f"{page.base}/opinions/")
+    assert page.get_by_label("キーワード").is_visible()
+    assert page.get_by_role("link", name="テーマ別").is_visible()
+    assert not page.locator(".site-menu__toggle").is_visible()
+    assert not page.locator(".filter-panel__toggle").is_visible()
+
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/opinions/",
+    "/admin/opinions/theme/",
+    "/admin/opinions/stakeholder/",
+    "/admin/opinions/municipalitysize/",
+    "/admin/opinions/opinion/",
+    "/admin/opinions/opinion/?status__exact=published",
+    "/admin/opinions/opinion/1/change/",
+    "/admin/opinions/opinion/1/history/",
+    "/admin/opinions/theme/1/change/",
+    "/admin/opinions/tagsuggestion/",
+    "/admin/opinions/tagrule/",
+    "/admin/opinions/synonymgroup/",
+    "/admin/opinions/sourcedocument/",
+    "/admin/opinions/tagmerge/",
+]
+
+
+def test_the_admin_pages_administrators_use_are_accessible(page, seeded):
+    """管理者 meet the admin as they are, so its pages pass axe like the portal's, with a
+    flash message too."""
+    user_in(roles.ADMINISTRATOR, "kanri", is_staff=True)
+    log_in(page, "kanri", "/admin/")
+    problems = []
+    for path in ADMIN_PAGES:
+        page.goto(f"{page.base}{path}")
+        try:
+            assert_accessible(page, path)
+        except AssertionError as error:
+            problems.append(str(error))
+    page.goto(f"{page.base}/admin/opinions/stakeholder/")
+    page.locator("#changelist-form [name=_save]").click()  # a flash message
+    try:
+        assert_accessible(page, "changelist after saving")
+    except AssertionError as error:
+        problems.append(str(error))
+    assert problems == [], "\n".join(problems)
+
+
+def test_member_saves_a_search_and_asks_for_a_daily_mail(page, seeded):
+    user_in(roles.MEMBER, "iin", email="iin@example.jp")
+    log_in(page, "iin", "/opinions/?stakeholder=women")
+    page.get_by_text("この条件を保存する").click()
+    page.get_by_label("名前").fill("女性の活躍")
+    page.get_by_role("button", name="保存する").click()
+    assert "「女性の活躍」として保存しました" in page.locator("ul.messages").inner_text()
+    assert page.url.endswith("/opinions/?stakeholder=women")
+    assert_accessible(page, "list after saving a search")
+
+    page.goto(f"{page.base}/mypage/")
+    page.get_by_label(re.compile("新着の通知")).select_option("daily")
+    page.get_by_role("button", name=re.compile("変更する")).click()
+    assert "毎日メールで知らせる" in page.locator("ul.messages").inner_text()
+    assert_accessible(page, "mypage with a saved search")
+    shot(page, "mypage-saved-search")
+    page.get_by_role("link", name="女性の活躍", exact=True).click()
+    assert "stakeholder=women" in page.url
+    assert "4 件の意見" in page.locator("#result-count").inner_text()
+
+
+def test_every_portal_page_is_accessible_in_its_states(page, seeded):
+    """axe on each page a member or 事務局 reaches, with flash messages and errors shown."""
+    from opinions import services
+
+    member = user_in(roles.MEMBER, "iin", first_name="太郎", last_name="田中")
+    user_in(roles.SECRETARIAT, "jimukyoku")
+    theme = Opinion.objects.first().theme
+    remark, _created = services.submit_opinion(
+        author=member,
+        token=uuid.uuid4(),
+        body="小規模自治体の職員が疲弊しないよう、手続きを簡素化すべきではないか。",
+        theme=theme,
+    )
+    problems = []
+
+    def check(what):
+        try:
+            assert_accessible(page, what)
+        except AssertionError as error:
+            problems.append(str(error))
+
+    for path, what in [
+        ("/opinions/?size=nowhere&page=99", "list with notices"),
+        ("/opinions/?q=高校", "search results"),
+        ("/themes/", "theme index"),
+        ("/crosstab/?axis=size", "cross-tab by size"),
+        ("/opinions/999999/", "not found"),
+    ]:
+        page.goto(f"{page.base}{path}")
+        check(what)
+
+    log_in(page, "iin", f"/opinions/{remark.pk}/edit/")
+    check("edit form")
+    page.get_by_label("意見の本文").fill("短い")
+    page.get_by_role("button", name=re.compile("保存")).click()
+    check("edit form with an error")
+    page.goto(f"{page.base}/opinions/{remark.pk}/withdraw/")
+    check("withdraw confirmation")
+    page.goto(f"{page.base}/opinions/{remark.pk}/")
+    check("own pending remark")
+
+    page.context.clear_cookies()
+    log_in(page, "jimukyoku", "/review/")
+    card = page.locator(f"#remark-{remark.pk}")
+    card.get_by_role("button", name=re.compile("^差し戻す")).click()  # no reason: an error
+    assert "差し戻す理由を書いてください" in page.content()
+    check("review queue with a form error")
+    page.goto(f"{page.base}/review/?remark={remark.pk}&sort=theme")
+    check("review queue filtered")
+    assert problems == [], "\n".join(problems)

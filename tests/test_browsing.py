@@ -228,7 +228,7 @@ def test_theme_page_shows_subthemes_charts_and_grouped_remarks(client, seed):
     bars = {bar.label: bar for bar in summary.size_bars}
     assert bars["小規模自治体"].count == 5
     assert bars["小規模自治体"].url == list_url(theme="dai1ki-kadai", size="small-municipality")
-    assert html.count("<svg") == 2 and 'role="group"' in html
+    assert html.count('class="chart__svg"') == 2 and 'role="group"' in html
     assert "<table" in html and "小規模自治体</a></th><td>5</td>" in html
     assert sum(len(opinions) for _, opinions in summary.opinions_by_node) == 17
     assert "＜地域の課題＞" in html
@@ -394,3 +394,27 @@ def test_templates_run_no_queries(page, settings, django_assert_num_queries):
     assert response.status_code == 200
     with django_assert_num_queries(0):
         response.render()
+
+
+def test_a_deactivated_tag_stays_in_the_analysis_pages_marked_inactive(client):
+    """Deactivating a tag stops offering it; its remarks still count where they are counted."""
+    theme = ThemeFactory()
+    retired = StakeholderFactory(name="旧区分", is_active=False)
+    unused = StakeholderFactory(name="使われていない旧区分", is_active=False)
+    opinion = OpinionFactory(theme=theme)
+    opinion.stakeholders.add(retired)
+    for url in (reverse("opinions:crosstab"), theme.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert "旧区分" in html and "（無効）" in html, url
+        assert unused.name not in html, url
+    facets = client.get(reverse("opinions:opinion-list")).context["facets"]
+    option = next(o for o in facets.stakeholder if o.label == "旧区分")
+    assert (option.count, option.active) == (1, False)
+
+
+def test_a_filter_address_with_empty_parameters_redirects_to_its_clean_form(client):
+    response = client.get(reverse("opinions:opinion-list") + "?q=&theme=&size=a&size=&sort=")
+    assert response.status_code == 302
+    assert response.url == reverse("opinions:opinion-list") + "?size=a"
+    response = client.get(reverse("opinions:opinion-list") + "?q=&theme=")
+    assert response.url == reverse("opinions:opinion-list")

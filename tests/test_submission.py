@@ -451,3 +451,22 @@ def test_a_member_submitting_faster_than_a_person_types_is_paused_with_input_kep
         and "地域の公共交通を維持するため、自治体間の連携を国が後押しすべきだ。" in html
     )
     assert Opinion.objects.filter(author=member).count() == 2
+
+
+@pytest.mark.parametrize("body", ["\u200b" * 12, "\u200b\u200c\u200d\ufeff\u2060" * 3 + " \n"])
+def test_a_body_of_only_invisible_characters_is_refused_next_to_the_field(
+    client, member, theme, body
+):
+    response = client.post(SUBMIT, form_data(theme, body=body, step="confirm"))
+    assert response.context["step"] == "input"
+    assert response.context["form"].errors["body"] == [
+        "意見の本文を入力してください（見えない文字だけでは投稿できません）。"
+    ]
+    assert 'id="id_body_error"' in response.content.decode()
+
+
+def test_zero_width_spaces_do_not_count_towards_the_length(client, member, theme):
+    response = client.post(SUBMIT, form_data(theme, body="短い\u200b" * 4, step="confirm"))
+    assert "10 文字以上で入力してください（いまは 8 文字です）" in str(
+        response.context["form"].errors["body"]
+    )

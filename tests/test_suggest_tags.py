@@ -27,14 +27,14 @@ def test_seed_report_lists_each_remark_and_scores_each_tag(seed):
     assert women.split()[1:] == ["4", "4", "4", "100%", "100%"]
 
 
-def test_apply_only_adds_and_records_pending_suggestions(seed):
+def test_apply_records_pending_suggestions_and_changes_no_tag(seed):
     before = {o.pk: set(o.stakeholders.values_list("pk", flat=True)) for o in Opinion.objects.all()}
     output = run("--apply", "--quiet-opinions")
     after = {o.pk: set(o.stakeholders.values_list("pk", flat=True)) for o in Opinion.objects.all()}
-    assert all(before[pk] <= after[pk] for pk in before)  # nothing curated was removed
+    assert before == after  # nothing curated removed, nothing added before approval
     added = TagSuggestion.objects.filter(status=TagSuggestion.Status.PENDING)
     assert added.exists()
-    assert f"{added.count()} 件のタグを追加しました" in output
+    assert f"{added.count()} 件のタグを承認待ちの提案として記録しました" in output
 
 
 def test_curated_tag_the_rules_miss_is_kept():
@@ -54,11 +54,12 @@ def test_apply_suggests_from_rules_and_population_and_never_twice():
     mayors.rules.create(pattern="首長")
     opinion = OpinionFactory(body="人口五万人以下の町の首長が語った。")
     run("--apply")
-    assert set(opinion.municipality_sizes.all()) == {small}
-    assert set(opinion.stakeholders.all()) == {mayors}
+    assert not opinion.municipality_sizes.exists() and not opinion.stakeholders.exists()
     reasons = set(TagSuggestion.objects.values_list("reason", flat=True))
     assert reasons == {"人口表現「五万人以下」", "「首長」"}
 
+    decide_suggestion(TagSuggestion.objects.get(municipality_size=small), approve=True)
+    assert set(opinion.municipality_sizes.all()) == {small}
     rejected = TagSuggestion.objects.get(stakeholder=mayors)
     decide_suggestion(rejected, approve=False)
     assert not opinion.stakeholders.exists()
@@ -73,3 +74,20 @@ def test_inactive_tags_are_not_suggested():
     opinion = OpinionFactory(body="女性の就業")
     run("--apply")
     assert not opinion.stakeholders.exists()
+
+
+def test_a_pending_suggestion_counts_nowhere_until_approved(client):
+    """Public facets (and the count tables behind them) read the remark's tags, which a
+    suggestion only changes once approved."""
+    from django.urls import reverse
+
+    mayors = StakeholderFactory(name="首長", slug="mayors")
+    mayors.rules.create(pattern="首長")
+    opinion = OpinionFactory(body="首長の判断が重要だ。")
+    run("--apply")
+    listed = client.get(reverse("opinions:opinion-list"), {"stakeholder": "mayors"})
+    assert listed.context["paginator"].count == 0
+    decide_suggestion(TagSuggestion.objects.get(), approve=True)
+    listed = client.get(reverse("opinions:opinion-list"), {"stakeholder": "mayors"})
+    assert list(listed.context["object_list"]) == [opinion]
+    assert opinion.history.latest().stakeholders.count() == 1

@@ -1,5 +1,6 @@
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -35,3 +36,18 @@ def minutes(duration):
     """A timedelta as whole minutes (rounded up)."""
     seconds = duration.total_seconds() if duration else 0
     return max(1, -(-int(seconds) // 60))
+
+
+@register.filter
+def person_name(user):
+    """The person's name, 姓 名 (see opinions.people)."""
+    from opinions.people import person_name as name
+
+    return name(user)
+
+
+@register.filter
+def break_at_dots(value):
+    """A label, escaped, that may break after each 「・」 and nowhere inside a word (with CSS
+    ``word-break: keep-all``): 「言論・メディア」 wraps as 「言論・／メディア」, never 「メデ／ィア」."""
+    return mark_safe(conditional_escape(value).replace("・", "・<wbr>"))

@@ -14,14 +14,14 @@ from opinions.tagging import Score, suggest
 class Command(BaseCommand):
     help = (
         "各意見について、ルールによるタグの提案と付与済みのタグを並べ、タグごとに適合率・再現率を"
-        "表示します。付与済みのタグは決して外しません。--apply で不足分を「承認待ちの提案」として追加します。"
+        "表示します。付与済みのタグは決して外しません。--apply で不足分を「承認待ちの提案」として記録します（承認されるまでタグは付きません）。"
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--apply",
             action="store_true",
-            help="提案されたタグのうち未付与のものを追加し、提案として記録する",
+            help="提案されたタグのうち未付与のものを、承認待ちの提案として記録する",
         )
         parser.add_argument("--quiet-opinions", action="store_true", help="意見ごとの行を省略する")
 
@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 added_total += len(apply_suggestions(opinion, missing))
         self._print_scores(tags, scores)
         if apply:
-            self.stdout.write(f"承認待ちの提案として {added_total} 件のタグを追加しました。")
+            self.stdout.write(f"{added_total} 件のタグを承認待ちの提案として記録しました。")
 
     def _print_opinion(self, opinion, tags, suggested, curated):
         def names(keys):
