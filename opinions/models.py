@@ -400,6 +400,19 @@ class Opinion(models.Model):
         verbose_name=_("会議"),
     )
     position = models.PositiveIntegerField(_("資料内の順番"), null=True, blank=True)
+    # Who made the remark, as the document attributes it (「山田委員」); empty when it
+    # does not say.
+    speaker = models.CharField(_("発言者"), max_length=100, blank=True, default="")
+    # The remark an earlier document already had, when a later document raises it again
+    # (linked at import, see opinions.imports).
+    repeat_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repeats",
+        verbose_name=_("再掲元の意見"),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -195,10 +195,16 @@ def upload(client, committee, name, data, meetings=(), labels=None):
     return client.post(IMPORT, form)
 
 
-def confirm(client, preview):
+def confirm(client, preview, button="import", **choices):
+    """Post the preview's form as the admin's browser would (its fields, ``choices``)."""
     form = preview.context["form"]
-    data = {name: form[name].value() for name in ("token", "committee")}
+    data = {name: form[name].value() for name in ("preview", "committee", "headings", "bullets")}
     data["meetings"] = form["meetings"].value() or []
+    for name in ("new_meeting_number", "new_meeting_held_on"):
+        if form[name].value():
+            data[name] = form[name].value()
+    data[button] = "1"
+    data.update(choices)
     return client.post(IMPORT, data)
 
 
@@ -224,7 +230,7 @@ def test_each_format_previews_then_imports_the_seed(
     assert preview.context["counts"] == SEED_COUNTS
     html = preview.content.decode()
     assert "【第１期の地方創生の評価と今後の方向性（総論）】" in html
-    assert "意見の新規 68 件" in html
+    assert "新規 68、" in html
     assert "には意見がありません" in html  # the three themes without remarks are pointed out
     assert written() == (0, 0, 0)  # the preview writes nothing
 
@@ -251,7 +257,7 @@ def test_importing_the_same_file_twice_changes_nothing(client, curator, committe
     confirm(client, upload(client, committee, "a.txt", seed_text.encode()))
     before = list(Opinion.objects.values_list("pk", "body", "updated_at"))
     preview = upload(client, committee, "a.pdf", make_pdf(seed_text))
-    assert "変更なし 68 件" in preview.content.decode()
+    assert "変更なし 68、" in preview.content.decode()
     assert "同じ題名の資料が既にあります" in preview.content.decode()
     response = confirm(client, preview)
     assert response.status_code == 302
@@ -288,7 +294,7 @@ def test_a_tampered_confirmation_is_refused(client, curator, committee, seed_tex
     preview = upload(client, committee, "a.txt", seed_text.encode())
     form = preview.context["form"]
     response = client.post(
-        IMPORT, {"token": form["token"].value() + "x", "committee": committee.pk}
+        IMPORT, {"preview": form["preview"].value() + "x", "committee": committee.pk}
     )
     assert response.status_code == 200
     assert "確認画面のデータが正しくありません" in response.content.decode()

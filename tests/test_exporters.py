@@ -20,7 +20,7 @@ from opinions.importers import (
 )
 from opinions.models import Opinion, SourceDocument, Theme
 from opinions.selectors import summary_document
-from opinions.services import import_summary_document
+from opinions.imports import import_summary_document
 from tests.factories import (
     CommitteeFactory,
     MeetingFactory,

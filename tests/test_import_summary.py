@@ -119,7 +119,7 @@ def test_revised_document_updates_and_hides_but_never_deletes(committee, tmp_pat
     revised = tmp_path / "v2.txt"
     revised.write_text("題名\n【章】\n○Ａ\n・一つ目（修正）。\n", encoding="utf-8")
     output = run(revised)
-    assert "更新 1" in output and "非公開化 1" in output
+    assert "修正 1" in output and "非公開化 1" in output
     assert list(Opinion.objects.order_by("position").values_list("body", "status")) == [
         ("一つ目（修正）。", "published"),
         ("二つ目。", "hidden"),
