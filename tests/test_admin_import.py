@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from docx import Document
-from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -116,8 +115,6 @@ def test_pdf_generated_from_the_seed_parses_to_the_same_tree(seed_text):
 
 def test_justified_pdf_lines_are_normalized_before_parsing(seed_text):
     data = make_pdf(seed_text, justified_lines=5)
-    raw = PdfReader(io.BytesIO(data)).pages[0].extract_text()
-    assert "・ 第 １ 期 に お い て" in raw  # what extraction gives
     parsed = parse_summary(text_from_pdf(data))
     assert parsed == parse_summary(seed_text)
 
