@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -437,11 +437,17 @@ def _match(
             if ratio >= POSITION_SIMILAR:
                 assign(remark, opinion, Method.POSITION, ratio)
 
-    # What an admin may choose instead: the most alike stored remarks.
+    # What an admin may choose instead: the most alike stored remarks (of the same
+    # heading only, when comparing with all of them would take too long).
     grams = {o.pk: _bigrams(texts[o.pk]) for o in stored}
+    everywhere = len(remarks) * len(stored) <= MAX_PAIRS
+    by_heading: dict[Path_, list[Opinion]] = {}
+    for opinion in stored:
+        by_heading.setdefault(theme_paths.get(opinion.theme_id, ()), []).append(opinion)
     for remark in remarks:
         mine = _bigrams(incoming[remark.index])
-        ranked = sorted(stored, key=lambda o: _dice(mine, grams[o.pk]), reverse=True)[:5]
+        pool = stored if everywhere else by_heading.get(remark.path, [])[:200]
+        ranked = sorted(pool, key=lambda o: _dice(mine, grams[o.pk]), reverse=True)[:5]
         if remark.opinion is not None and remark.opinion not in ranked:
             ranked.insert(0, remark.opinion)
         remark.candidates = [
@@ -567,23 +573,56 @@ def _unique_slug(model, wanted: str) -> str:
     return candidate
 
 
-def _sync_theme(node: ParsedNode, parent: Theme | None, path: str, labels: ThemeLabels, result):
-    """Find the node by parent and name, or create it after its existing siblings."""
-    theme = Theme.objects.filter(parent=parent, name=node.name).first()
-    if theme is not None:
-        return theme
-    siblings = Theme.objects.filter(parent=parent) if parent else Theme.objects.filter(level=1)
-    position = (siblings.aggregate(last=Max("position"))["last"] or 0) + 1
-    short_label, slug = labels.get(path) or (default_short_label(node.name), "")
-    result.themes_created += 1
-    return Theme.objects.create(
-        parent=parent,
-        level=node.level,
-        name=node.name,
-        short_label=short_label,
-        slug=_unique_slug(Theme, slug or short_label),
-        position=position,
-    )
+def _sync_themes(parsed: ParsedDocument, labels: ThemeLabels, result, by) -> dict[Path_, Theme]:
+    """Each heading's Theme, found by parent and name or created after its existing
+    siblings — in one read and one insert per level, to keep the import's transaction
+    short."""
+    existing = list(Theme.objects.all())
+    by_key = {(theme.parent_id, theme.name): theme for theme in existing}
+    last_position: dict[int | None, int] = {}
+    for theme in existing:
+        key = theme.parent_id if theme.level > 1 else None
+        last_position[key] = max(last_position.get(key, 0), theme.position)
+    slugs = {theme.slug for theme in existing}
+
+    def unique(wanted: str) -> str:
+        base = slugify(wanted, allow_unicode=True)[:90] or "theme"
+        candidate, number = base, 1
+        while candidate in slugs:
+            number += 1
+            candidate = f"{base}-{number}"
+        slugs.add(candidate)
+        return candidate
+
+    themes: dict[Path_, Theme] = {}
+    for level in (1, 2, 3):
+        fresh = []
+        for node, parent, path in parsed.walk_tree():
+            if node.level != level:
+                continue
+            parent_theme = themes[tuple(path[:-1])] if parent else None
+            parent_pk = parent_theme.pk if parent_theme else None
+            theme = by_key.get((parent_pk, node.name))
+            if theme is None:
+                last_position[parent_pk] = last_position.get(parent_pk, 0) + 1
+                short_label, slug = labels.get(" › ".join(path)) or (
+                    default_short_label(node.name),
+                    "",
+                )
+                theme = Theme(
+                    parent=parent_theme,
+                    level=level,
+                    name=node.name,
+                    short_label=short_label,
+                    slug=unique(slug or short_label),
+                    position=last_position[parent_pk],
+                )
+                fresh.append(theme)
+            themes[tuple(path)] = theme
+        if fresh:
+            bulk_create_with_history(fresh, Theme, default_user=by)
+            result.themes_created += len(fresh)
+    return themes
 
 
 @dataclass(frozen=True)
@@ -651,10 +690,7 @@ def apply_import(
     if {o.pk for o in stored} - hidden_before - planned or planned - {o.pk for o in stored}:
         raise StalePlan()
 
-    themes: dict[tuple[str, ...], Theme] = {}
-    for node, parent, path in parsed.walk_tree():
-        parent_theme = themes[tuple(path[:-1])] if parent else None
-        themes[tuple(path)] = _sync_theme(node, parent_theme, " › ".join(path), labels, result)
+    themes = _sync_themes(parsed, labels, result, by)
 
     # Positions are unique per document: park every stored remark beyond both the old and
     # the new range, then give each its place (one statement each way).
@@ -709,11 +745,11 @@ def apply_import(
 
     fields = ["body", "search_text", "speaker", "theme", "position", "status", "version"]
     if revised:
-        bulk_update_with_history(revised, Opinion, fields, batch_size=500, default_user=by)
+        bulk_update_with_history(revised, Opinion, fields, batch_size=1000, default_user=by)
     if moved:
-        Opinion.objects.bulk_update(moved, ["position"], batch_size=500)
+        Opinion.objects.bulk_update(moved, ["position"], batch_size=1000)
     if fresh:
-        bulk_create_with_history(fresh, Opinion, batch_size=500, default_user=by)
+        bulk_create_with_history(fresh, Opinion, batch_size=2000, default_user=by)
     return result
 
 
