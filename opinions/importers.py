@@ -517,13 +517,9 @@ def _infer(content: Sequence[_Line]) -> LayoutProfile:
             ):
                 midsentence[line.kind] += 1
         previous = line
+    # Only numbers are read inside sentences (…、①地域資源の… wrapped before the ①).
     plain = tuple(
-        kind
-        for kind in total
-        if kind not in STRONG_BULLETS
-        and kind not in BRACKET_KINDS
-        and kind not in STYLE_KINDS
-        and midsentence[kind] * 2 > total[kind]
+        kind for kind in total if kind in NUMBERED_KINDS and midsentence[kind] * 2 > total[kind]
     )
     kinds = [kind for kind in total if kind not in plain]
     bullets = [

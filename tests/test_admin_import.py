@@ -355,3 +355,114 @@ def test_a_broken_labels_file_names_the_line_keeps_the_choices_and_writes_nothin
     assert message in response.context["form"].errors["labels"][0]
     assert response.context["form"]["committee"].value() == str(committee.pk)
     assert written() == (0, 0, 0)
+
+
+# --- Revisions, matches, duplicates and meetings in the preview --------------------------------
+
+V1 = "第３回における主なご意見\n【総論】\n○人材\n・人材の育成が欠かせない。\n・観光の振興では地域の資源を生かすべきである。\n"
+
+
+def test_the_preview_lists_each_remark_with_its_action_and_how_it_was_matched(
+    client, curator, committee
+):
+    confirm(client, upload(client, committee, "v1.txt", V1.encode()))
+    revised = V1.replace("欠かせない。", "欠かせないと考える。") + "・新しい意見である。\n"
+    preview = upload(client, committee, "v2.txt", revised.encode())
+    html = preview.content.decode()
+    assert "新規 1、修正 1、移動 0、変更なし 1" in html
+    assert "同じ見出しで本文が似ている" in html and "本文が一致" in html
+    assert "<ins>と考える</ins>" in html
+    assert written() == (1, 2, 2)  # still nothing written
+
+
+def test_the_admin_changes_a_match_in_the_preview_before_anything_is_written(
+    client, curator, committee
+):
+    confirm(client, upload(client, committee, "v1.txt", V1.encode()))
+    original = Opinion.objects.get(body="人材の育成が欠かせない。")
+    revised = V1.replace("欠かせない。", "欠かせないと考える。")
+    preview = upload(client, committee, "v2.txt", revised.encode())
+    reread = confirm(client, preview, button="reread", **{"match-0": "new"})
+    assert "新規 1、修正 0、移動 0、変更なし 1、非公開化 1" in reread.content.decode()
+    assert written() == (1, 2, 2)
+    confirm(client, reread, **{"match-0": "new"})
+    original.refresh_from_db()
+    assert original.status == Opinion.Status.HIDDEN  # hidden, not deleted
+    assert Opinion.objects.get(body="人材の育成が欠かせないと考える。").pk != original.pk
+
+
+def test_the_layout_can_be_changed_in_the_preview(client, curator, committee):
+    text = "題名\n■総論\n●一行の意見である。\n●もう一つの意見である。\n"
+    preview = upload(client, committee, "a.txt", text.encode())
+    assert preview.context["profile"].describe() == "■ › ●"
+    as_headings = confirm(client, preview, button="reread", headings="■ ●", bullets="・")
+    assert "意見が一つも読み取れません" in as_headings.content.decode()
+    reread = confirm(client, preview, button="reread", headings="■", bullets="●")
+    assert reread.context["plan"].counts()["new"] == 2
+    assert written() == (0, 0, 0)
+
+
+def test_a_layout_that_does_not_read_is_explained_in_the_preview(client, curator, committee):
+    preview = upload(client, committee, "a.txt", V1.encode())
+    response = confirm(client, preview, button="reread", headings="★")
+    assert response.status_code == 200
+    assert "「★」は見出しや意見の記号として使えません" in response.content.decode()
+    assert written() == (0, 0, 0)
+
+
+def test_remarks_already_in_another_document_are_flagged_with_links_and_linked(
+    client, curator, committee
+):
+    confirm(client, upload(client, committee, "v1.txt", V1.encode()))
+    first = Opinion.objects.get(body="人材の育成が欠かせない。")
+    again = V1.replace("第３回", "第４回")
+    preview = upload(client, committee, "v4.txt", again.encode())
+    html = preview.content.decode()
+    assert "2 件の意見はほかの資料にもあります" in html
+    assert f'href="{first.get_absolute_url()}"' in html
+    confirm(client, preview, **{"link-1": "new"})
+    fourth = SourceDocument.objects.get(title__startswith="第４回")
+    assert [o.repeat_of_id for o in fourth.opinions.order_by("position")] == [first.pk, None]
+
+
+def test_a_meeting_is_added_from_the_import_form(client, curator, committee):
+    form = {
+        "committee": committee.pk,
+        "new_meeting_number": 3,
+        "new_meeting_held_on": "2026-11-30",
+        "file": SimpleUploadedFile("v1.txt", V1.encode()),
+    }
+    preview = client.post(IMPORT, form)
+    assert "第3回（取り込むときに追加）" in preview.content.decode()
+    assert not committee.meetings.exists()  # the preview writes nothing
+    confirm(client, preview)
+    meeting = committee.meetings.get()
+    assert (meeting.number, str(meeting.held_on)) == (3, "2026-11-30")
+    assert list(SourceDocument.objects.get().meetings.all()) == [meeting]
+
+
+def test_a_document_without_remarks_is_refused(client, curator, committee):
+    response = upload(client, committee, "a.txt", "題名\n【総論】\n○見出しだけ\n".encode())
+    assert "意見が一つも読み取れません" in response.context["form"].errors["file"][0]
+    assert written() == (0, 0, 0)
+
+
+def test_warnings_are_listed_with_their_lines(client, curator, committee):
+    text = "題名\n【総論】\n・一つ目の意見である。\n記号のない二つ目の意見。\n"
+    html = upload(client, committee, "a.txt", text.encode()).content.decode()
+    assert "4行目: 「。」で終わった意見の次の行を" in html
+
+
+def test_the_preview_is_kept_on_the_server_so_a_large_file_imports(client, curator, committee):
+    """A 3.9 MB document: more than a signed copy in the form could carry."""
+    lines = ["大きな資料", "【総論】"]
+    for heading in range(40):
+        lines.append(f"○見出し{heading}")
+        lines.extend(f"・見出し{heading}の{n}番目の意見。" + "あ" * 400 for n in range(80))
+    data = "\n".join(lines).encode()
+    assert len(data) > 3_500_000
+    preview = upload(client, committee, "big.txt", data)
+    assert len(preview.context["form"]["preview"].value()) < 200
+    response = confirm(client, preview)
+    assert response.status_code == 302
+    assert Opinion.objects.count() == 3200
