@@ -166,6 +166,16 @@ class RemarkPlan:
         return Action.CHANGED if changed else Action.MOVED if moved else Action.UNCHANGED
 
     @property
+    def needs_choice(self) -> bool:
+        """Whether the preview offers to change the match: not for a remark found unchanged
+        by its exact text (keeps a large document's page and form small)."""
+        return not (
+            self.action == Action.UNCHANGED
+            and self.method == Method.EXACT
+            and self.chosen == "auto"
+        )
+
+    @property
     def action_label(self) -> str:
         return str(Action.LABELS[self.action])
 
