@@ -29,6 +29,7 @@ import re
 import statistics
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ MAX_DOCX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_DOCX_PARAGRAPHS = 20_000
 MAX_PDF_PAGES = 300
 MAX_PDF_CHARACTERS = 2_000_000
+MAX_PDF_INFLATED = 200 * 1024 * 1024
 
 
 class SummaryParseError(ValueError):
@@ -974,6 +976,7 @@ def _pdf_pages(data: bytes) -> list[str]:
     """
     import pypdfium2 as pdfium
 
+    _check_pdf_streams(data)
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
@@ -1009,6 +1012,33 @@ def _pdf_pages(data: bytes) -> list[str]:
     finally:
         pdf.close()
     return pages
+
+
+_STREAM = re.compile(rb"stream\r?\n")
+
+
+def _check_pdf_streams(data: bytes) -> None:
+    """Refuse a PDF whose compressed (Flate) streams would inflate past the cap, before
+    PDFium decodes any: a small file can hold gigabytes of zeros."""
+    inflated = 0
+    for match in _STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        chunk = data[match.end() : match.end() + MAX_DOCX_UNCOMPRESSED]
+        try:
+            # Bounded output per call; a stream that is not Flate fails at once.
+            out = inflater.decompress(chunk, MAX_PDF_INFLATED - inflated + 1)
+            inflated += len(out)
+            while inflater.unconsumed_tail and inflated <= MAX_PDF_INFLATED:
+                out = inflater.decompress(inflater.unconsumed_tail, MAX_PDF_INFLATED - inflated + 1)
+                if not out:
+                    break
+                inflated += len(out)
+        except zlib.error:
+            continue
+        if inflated > MAX_PDF_INFLATED:
+            raise DocumentReadError(
+                f"PDF の中身が大きすぎます（展開して {MAX_PDF_INFLATED // (1024 * 1024)} MB まで）。"
+            )
 
 
 def _page_lines(textpage) -> list[str]:

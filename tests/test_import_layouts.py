@@ -470,3 +470,15 @@ def test_text_lines_count_pages_at_form_feeds():
 def test_infer_profile_reads_the_seed_as_the_committee_lays_it_out():
     profile = infer_profile(lines_from_text(SEED.read_text(encoding="utf-8")))
     assert profile.describe() == "【】 › ○ › ＜＞ › ・"
+
+
+def test_a_pdf_whose_streams_inflate_too_far_is_refused_before_parsing():
+    import zlib
+
+    bomb = zlib.compress(b"0" * (300 * 1024 * 1024), 9)
+    header = b"%PDF-1.7\n1 0 obj\n<< /Length " + str(len(bomb)).encode()
+    data = header + b" /Filter /FlateDecode >>\nstream\n"
+    data += bomb + b"\nendstream\nendobj\n%%EOF\n"
+    assert len(data) < 1_000_000
+    with pytest.raises(DocumentReadError, match="PDF の中身が大きすぎます"):
+        lines_from_upload("bomb.pdf", data)
