@@ -450,6 +450,7 @@ class OpinionAdminForm(forms.ModelForm):
         model = Opinion
         fields = [
             "body",
+            "speaker",
             "theme",
             "status",
             "municipality_sizes",
@@ -458,6 +459,7 @@ class OpinionAdminForm(forms.ModelForm):
             "position",
             "meeting",
             "author",
+            "repeat_of",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -500,7 +502,7 @@ class OpinionAdmin(SimpleHistoryAdmin):
     list_select_related = ["theme", "source_document"]
     search_fields = ["body"]
     ordering = ["source_document", "position", "pk"]
-    autocomplete_fields = ["theme", "author"]
+    autocomplete_fields = ["theme", "author", "repeat_of"]
     filter_horizontal = ["municipality_sizes", "stakeholders"]
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "created_at"

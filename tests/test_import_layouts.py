@@ -482,3 +482,11 @@ def test_a_pdf_whose_streams_inflate_too_far_is_refused_before_parsing():
     assert len(data) < 1_000_000
     with pytest.raises(DocumentReadError, match="PDF の中身が大きすぎます"):
         lines_from_upload("bomb.pdf", data)
+
+
+def test_an_attribution_wrapped_onto_its_own_line_ends_the_remark_above():
+    text = "主な意見\n【総論】\n・一つ目の意見で、行の終わりまで続いている文である。\n（山田委員）\n・二つ目。（佐藤委員）\n"
+    assert remarks(parse_summary(text)) == [
+        ("山田委員", "一つ目の意見で、行の終わりまで続いている文である。"),
+        ("佐藤委員", "二つ目。"),
+    ]
