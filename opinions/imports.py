@@ -34,7 +34,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .importers import ParsedDocument, ParsedNode, decode_text
+from .importers import ParsedDocument, decode_text
 from .models import Committee, Meeting, Opinion, SourceDocument, Theme
 from .tagging import normalize
 
@@ -323,12 +323,13 @@ def plan_import(
     matches, links = matches or {}, links or {}
     document = find_document(committee, parsed.title)
     theme_paths, theme_by_path = _theme_paths()
+    node_paths = {id(node): tuple(path) for node, _parent, path in parsed.walk_tree()}
     remarks = [
         RemarkPlan(
             index=index,
             body=opinion.body,
             speaker=opinion.speaker,
-            path=_path_of(parsed, node),
+            path=node_paths[id(node)],
             line=opinion.line,
             page=opinion.page,
         )
@@ -359,13 +360,6 @@ def plan_import(
         theme_paths=theme_paths,
         label_change=label_change,
     )
-
-
-def _path_of(parsed: ParsedDocument, wanted: ParsedNode) -> Path_:
-    for node, _parent, path in parsed.walk_tree():
-        if node is wanted:
-            return tuple(path)
-    raise LookupError(wanted.name)
 
 
 def _match(
