@@ -711,7 +711,7 @@ def apply_import(
                 Opinion(
                     body=remark.body,
                     search_text=normalize(remark.body),
-                    speaker=remark.speaker,
+                    speaker=remark.speaker or None,
                     theme=theme,
                     source_document=document,
                     position=position,
@@ -727,7 +727,11 @@ def apply_import(
             remark.speaker,
             theme.pk,
         ):
-            opinion.body, opinion.speaker, opinion.theme = remark.body, remark.speaker, theme
+            opinion.body, opinion.speaker, opinion.theme = (
+                remark.body,
+                remark.speaker or None,
+                theme,
+            )
             opinion.search_text = normalize(remark.body)
             opinion.version += 1
             revised.append(opinion)

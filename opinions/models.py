@@ -400,9 +400,10 @@ class Opinion(models.Model):
         verbose_name=_("会議"),
     )
     position = models.PositiveIntegerField(_("資料内の順番"), null=True, blank=True)
-    # Who made the remark, as the document attributes it (「山田委員」); empty when it
-    # does not say.
-    speaker = models.CharField(_("発言者"), max_length=100, blank=True, default="")
+    # Who made the remark, as the document attributes it (「山田委員」); NULL when it does
+    # not say (nullable, so writers that list their columns, like the generator's COPY,
+    # need not know it).
+    speaker = models.CharField(_("発言者"), max_length=100, null=True, blank=True)  # noqa: DJ001
     # The remark an earlier document already had, when a later document raises it again
     # (linked at import, see opinions.imports).
     repeat_of = models.ForeignKey(
