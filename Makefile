@@ -18,7 +18,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 # Its own Redis database number too: the benchmark clears the cache between requests.
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install messages run serve test test-browser outage concurrency security lint format fixtures lock clean bench bench-clean
+.PHONY: install messages run serve test test-browser outage concurrency security lint format fixtures import-fixtures lock clean bench bench-clean
 # A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
 .DELETE_ON_ERROR:
 
@@ -126,6 +126,13 @@ bench-clean:
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Regenerate the import tests' LibreOffice-made PDFs of the portal's own exports
+# (needs Debian's libreoffice-writer-nogui and fonts-noto-cjk).
+import-fixtures: export DJANGO_DEBUG = 1
+import-fixtures: install
+	DJANGO_SETTINGS_MODULE=portal.settings $(BIN)/python -c "import django; django.setup(); \
+		import runpy; runpy.run_path('tests/fixtures/import/make_fixtures.py', run_name='__main__')"
 
 # Regenerate fixtures/seed.json from the committee's document through the importer.
 fixtures: export DJANGO_DEBUG = 1

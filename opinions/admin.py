@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from . import services, tokens
+from . import imports, previews, services, tokens
 from .admin_history import HistoryAdmin
 from .forms import SummaryConfirmForm, SummaryUploadForm
 from .models import (
@@ -114,82 +114,111 @@ class SourceDocumentAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def import_view(self, request):
-        """Upload (.txt, .docx, .pdf) → preview of the parsed tree → confirm → import."""
+        """Upload (.txt, .docx, .pdf) → preview of what importing changes, remark by remark
+        (nothing written; the layout and the matches can be changed and read again) →
+        「取り込む」 writes it."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        if request.method == "POST" and "token" in request.POST:
+        if request.method == "POST" and "preview" in request.POST:
             confirm = SummaryConfirmForm(request.POST)
             if confirm.is_valid():
+                if "reread" in request.POST:
+                    return self._preview(request, confirm, confirm.cleaned_data["preview"])
                 return self._import(request, confirm)
-            # Back to the first step, with the options kept and the reason shown.
-            upload = SummaryUploadForm(
-                initial={
-                    "committee": request.POST.get("committee"),
-                    "meetings": request.POST.getlist("meetings"),
-                }
-            )
-            for errors in confirm.errors.values():
-                for error in errors:
-                    self.message_user(request, error, messages.ERROR)
+            if confirm.has_error("preview") or not hasattr(confirm, "lines"):
+                # Back to the first step, with the options kept and the reason shown.
+                upload = SummaryUploadForm(
+                    initial={
+                        "committee": request.POST.get("committee"),
+                        "meetings": request.POST.getlist("meetings"),
+                    }
+                )
+                for errors in confirm.errors.values():
+                    for error in errors:
+                        self.message_user(request, error, messages.ERROR)
+            else:
+                # A layout that does not read: the same preview, the message beside it.
+                return self._render_import(
+                    request, form=confirm, title=_("取り込む内容の確認"), filename=confirm.filename
+                )
         elif request.method == "POST":
             upload = SummaryUploadForm(request.POST, request.FILES)
             if upload.is_valid():
-                return self._preview(request, upload)
+                return self._preview(request, upload, upload.store())
         else:
             upload = SummaryUploadForm()
         return self._render_import(request, form=upload, title=_("主なご意見の資料を取り込む"))
 
-    def _preview(self, request, upload):
-        options = upload.cleaned_data
-        labels = services.parse_theme_labels(upload.label_text) if upload.label_text else {}
-        result = services.preview_summary_import(
-            upload.parsed,
-            committee=options["committee"],
-            meeting_numbers=[meeting.number for meeting in options["meetings"]],
-            labels=labels,
+    def _plan(self, request, form):
+        matches, links = form.choices() if isinstance(form, SummaryConfirmForm) else ({}, {})
+        return imports.plan_import(
+            form.parsed,
+            committee=form.cleaned_data["committee"],
+            matches=matches,
+            links=links,
+            duplicate_scope=Opinion.objects.visible_to(request.user),
         )
+
+    def _preview(self, request, form, preview_id):
+        """What importing would do; reads only (no transaction, no lock)."""
+        options = form.cleaned_data
+        plan = self._plan(request, form)
+        profile = form.parsed.profile
         confirm = SummaryConfirmForm(
             initial={
-                "token": upload.preview_token(),
+                "preview": preview_id,
                 "committee": options["committee"].pk,
                 "meetings": [meeting.pk for meeting in options["meetings"]],
+                "new_meeting_number": options.get("new_meeting_number"),
+                "new_meeting_held_on": options.get("new_meeting_held_on"),
+                "headings": profile.headings_text,
+                "bullets": profile.bullets_text,
             }
         )
+        labels = getattr(form, "labels", None)
+        if labels is None:
+            labels = imports.parse_theme_labels(form.label_text) if form.label_text else {}
         return self._render_import(
             request,
             form=confirm,
             title=_("取り込む内容の確認"),
-            parsed=upload.parsed,
-            counts=upload.parsed.counts(),
-            result=result,
-            notes=import_notes(upload.parsed, result),
-            filename=options["file"].name,
+            parsed=form.parsed,
+            plan=plan,
+            counts=form.parsed.counts(),
+            plan_counts=plan.counts(),
+            notes=import_notes(form.parsed, plan),
+            filename=getattr(form, "filename", "") or options.get("file").name,
             options=options,
+            new_meeting=form.new_meeting,
             labels=labels,
+            profile=profile,
         )
 
     def _import(self, request, confirm):
         options = confirm.cleaned_data
-        result = services.import_summary_document(
-            confirm.parsed,
-            committee=options["committee"],
-            meeting_numbers=[meeting.number for meeting in options["meetings"]],
-            labels=confirm.labels,
-        )
+        plan = self._plan(request, confirm)
+        try:
+            result = imports.apply_import(
+                plan,
+                meeting_numbers=[meeting.number for meeting in options["meetings"]],
+                new_meeting=confirm.new_meeting,
+                labels=confirm.labels,
+                by=request.user,
+            )
+        except imports.StalePlan:
+            self.message_user(
+                request,
+                _("確認のあいだに資料の意見が変わりました。内容を確かめ直してください。"),
+                messages.WARNING,
+            )
+            return self._preview(request, confirm, options["preview"])
+        previews.discard(options["preview"])
+        for message in result.messages:
+            self.message_user(request, message, messages.INFO)
         self.message_user(
             request,
-            _(
-                "「%(document)s」を取り込みました。新規 %(created)s 件、更新 %(updated)s 件、"
-                "変更なし %(unchanged)s 件、非公開化 %(hidden)s 件、テーマ新規 %(themes)s 件。"
-            )
-            % {
-                "document": result.document,
-                "created": result.opinions_created,
-                "updated": result.opinions_updated,
-                "unchanged": result.opinions_unchanged,
-                "hidden": result.opinions_hidden,
-                "themes": result.themes_created,
-            },
+            _("「%(document)s」を取り込みました。%(summary)s。")
+            % {"document": result.document, "summary": plan.summary()},
             messages.SUCCESS if result.changed else messages.INFO,
         )
         return redirect("admin:opinions_sourcedocument_change", result.document.pk)
@@ -202,19 +231,37 @@ class SourceDocumentAdmin(admin.ModelAdmin):
         )
 
 
-def import_notes(parsed, result: services.ImportResult) -> list[tuple[str, str]]:
+def import_notes(parsed, plan: imports.ImportPlan) -> list[tuple[str, str]]:
     """What a curator should look at before confirming, as (level, message)."""
     notes = []
-    if result.opinions_hidden:
+    counts = plan.counts()
+    if counts["hidden"]:
         notes.append(
             (
                 "warning",
                 _("%(count)s 件の意見はこの資料にないため、非公開になります（削除はされません）。")
-                % {"count": result.opinions_hidden},
+                % {"count": counts["hidden"]},
             )
         )
-    if not result.document_created:
+    if counts["duplicates"]:
+        notes.append(
+            (
+                "warning",
+                _(
+                    "%(count)s 件の意見はほかの資料にもあります。下の一覧で、同じ意見の再掲として"
+                    "つなぐか、別の意見として取り込むかを選んでください。"
+                )
+                % {"count": counts["duplicates"]},
+            )
+        )
+    for warning in parsed.warnings:
+        notes.append(("warning", _("%(line)s行目: %(message)s") % vars(warning)))
+    if plan.document is not None:
         notes.append(("info", _("同じ題名の資料が既にあります。変わった意見だけが更新されます。")))
+    if plan.label_change:
+        notes.append(
+            ("info", _("資料番号を「%(label)s」に更新します。") % {"label": plan.label_change})
+        )
     for node in parsed.nodes():
         if node.opinion_count == 0:
             notes.append(
@@ -226,7 +273,6 @@ def import_notes(parsed, result: services.ImportResult) -> list[tuple[str, str]]
                     % {"line": node.line, "name": node.name},
                 )
             )
-    notes.extend(("info", message) for message in result.messages)
     return notes
 
 
@@ -504,6 +550,7 @@ class OpinionAdminForm(forms.ModelForm):
         model = Opinion
         fields = [
             "body",
+            "speaker",
             "theme",
             "status",
             "municipality_sizes",
@@ -512,6 +559,7 @@ class OpinionAdminForm(forms.ModelForm):
             "position",
             "meeting",
             "author",
+            "repeat_of",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -562,6 +610,8 @@ class OpinionAdmin(HistoryAdmin):
     list_select_related = ["theme", "source_document"]
     search_fields = ["body"]
     ordering = ["source_document", "position", "pk"]
+    autocomplete_fields = ["theme", "author", "repeat_of"]
+    filter_horizontal = ["municipality_sizes", "stakeholders"]
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "created_at"
     inlines = [TagSuggestionInline]

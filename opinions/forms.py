@@ -5,10 +5,9 @@ import re
 import uuid
 
 from django import forms
-from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from . import importers, services
+from . import importers, imports, previews
 from .filters import ThemeChoiceField
 from .models import (
     Committee,
@@ -252,10 +251,6 @@ class CrossTabForm(forms.Form):
 # --- Importing a summary document in the admin ---------------------------------------------
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# The parsed text travels from the preview to the confirmation signed, so what is imported
-# is exactly what was previewed, without keeping the upload on the server.
-PREVIEW_SALT = "opinions.forms.summary-preview"
-PREVIEW_MAX_AGE = 60 * 60
 
 
 class SummaryImportOptions(forms.Form):
@@ -268,6 +263,32 @@ class SummaryImportOptions(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("この資料がまとめている会議（複数可）"),
+    )
+    new_meeting_number = forms.IntegerField(
+        label=_("会議を追加（回）"),
+        required=False,
+        min_value=1,
+        max_value=32767,
+        help_text=_("まだ登録していない会議なら、その回を入れると取り込むときに追加します。"),
+    )
+    new_meeting_held_on = forms.DateField(
+        label=_("追加する会議の開催日（任意）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    headings = forms.CharField(
+        label=_("見出しの記号"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "上の段から順に、空白で区切って（例: 【】 ○ ＜＞）。空なら資料から読み取ります。"
+        ),
+    )
+    bullets = forms.CharField(
+        label=_("意見の記号"),
+        required=False,
+        max_length=100,
+        help_text=_("意見の行頭の記号（例: ・）。記号のない段落が意見なら「段落」。"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -284,16 +305,44 @@ class SummaryImportOptions(forms.Form):
             raise forms.ValidationError(
                 _("選んだ会議体の会議だけを選んでください。"), code="meeting_committee"
             )
+        if cleaned.get("new_meeting_held_on") and not cleaned.get("new_meeting_number"):
+            self.add_error(
+                "new_meeting_number", _("開催日を入れたときは、会議の回も入れてください。")
+            )
+        headings, bullets = cleaned.get("headings", ""), cleaned.get("bullets", "")
+        self.profile = None
+        if headings or bullets:
+            try:
+                self.profile = importers.LayoutProfile.from_text(headings, bullets or "・")
+            except ValueError as error:
+                self.add_error("headings" if headings else "bullets", str(error))
         return cleaned
+
+    @property
+    def new_meeting(self) -> imports.NewMeeting | None:
+        number = self.cleaned_data.get("new_meeting_number")
+        if not number:
+            return None
+        return imports.NewMeeting(
+            number=number, held_on=self.cleaned_data.get("new_meeting_held_on")
+        )
+
+    def parse(self, lines):
+        """The document parsed with the profile the form gives (or the inferred one); a
+        parse problem is an error of the form naming the line."""
+        try:
+            return importers.parse_summary(lines, self.profile)
+        except importers.SummaryParseError as error:
+            raise forms.ValidationError(str(error), code="unreadable") from error
 
 
 class SummaryUploadForm(SummaryImportOptions):
-    """Step 1: the file. Its text is extracted and parsed here; a parse problem is a
-    validation error naming the line."""
+    """Step 1: the file. Its lines are read here (refused over the size caps) and parsed;
+    a parse problem is a validation error naming the line."""
 
     file = forms.FileField(
         label=_("資料のファイル"),
-        help_text=_("主なご意見の資料（.txt、.docx、.pdf）"),
+        help_text=_("主なご意見の資料（.txt、.docx、.pdf、20 MB まで）"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(importers.UPLOAD_SUFFIXES)}),
     )
 
@@ -307,6 +356,8 @@ class SummaryUploadForm(SummaryImportOptions):
         widget=forms.ClearableFileInput(attrs={"accept": ".tsv,.txt"}),
     )
 
+    field_order = ["file", "labels", "committee", "meetings", "new_meeting_number"]
+
     def clean_labels(self):
         upload = self.cleaned_data.get("labels")
         self.label_text = ""
@@ -316,8 +367,8 @@ class SummaryUploadForm(SummaryImportOptions):
             raise forms.ValidationError(_("ラベルのファイルが大きすぎます。"), code="too_large")
         try:
             self.label_text = importers.decode_text(upload.read())
-            services.parse_theme_labels(self.label_text)
-        except (importers.SummaryParseError, services.LabelsError) as error:
+            imports.parse_theme_labels(self.label_text)
+        except (importers.SummaryParseError, imports.LabelsError) as error:
             raise forms.ValidationError(str(error), code="unreadable") from error
         return upload
 
@@ -330,53 +381,81 @@ class SummaryUploadForm(SummaryImportOptions):
                 code="too_large",
             )
         try:
-            text = importers.text_from_upload(upload.name, upload.read())
-            self.parsed = importers.parse_summary(text)
+            self.lines = importers.lines_from_upload(upload.name, upload.read())
         except (importers.DocumentReadError, importers.SummaryParseError) as error:
             raise forms.ValidationError(str(error), code="unreadable") from error
-        self.text = text
         return upload
 
-    def preview_token(self) -> str:
-        return signing.dumps(
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            hasattr(self, "lines")
+            and not self.has_error("headings")
+            and not self.has_error("bullets")
+        ):
+            try:
+                self.parsed = self.parse(self.lines)
+            except forms.ValidationError as error:
+                self.add_error("file", error)
+        return cleaned
+
+    def store(self) -> str:
+        """Keep the lines for the confirmation step; the signed id to find them by."""
+        return previews.store(
             {
-                "text": self.text,
+                "lines": importers.lines_to_json(self.lines),
                 "name": self.cleaned_data["file"].name,
                 "labels": self.label_text,
-            },
-            salt=PREVIEW_SALT,
-            compress=True,
+            }
         )
 
 
 class SummaryConfirmForm(SummaryImportOptions):
-    """Step 2: the previewed text, signed, with the same options."""
+    """Step 2: the kept lines (by their signed id), the options, and per remark the match
+    the admin chose (``match-<n>``: a stored remark's id, ``new``, or ``auto``) and whether
+    a remark another document has is linked to it (``link-<n>``: ``link`` or ``new``)."""
 
-    token = forms.CharField(widget=forms.HiddenInput)
+    preview = forms.CharField(widget=forms.HiddenInput)
 
-    def clean_token(self):
+    def clean_preview(self):
         try:
-            payload = signing.loads(
-                self.cleaned_data["token"], salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE
-            )
-            self.parsed = importers.parse_summary(payload["text"])
+            payload = previews.load(self.cleaned_data["preview"])
+            self.lines = importers.lines_from_json(payload["lines"])
             label_text = payload.get("labels") or ""
-            self.labels = services.parse_theme_labels(label_text) if label_text else {}
-        except signing.SignatureExpired as error:
+            self.labels = imports.parse_theme_labels(label_text) if label_text else {}
+        except previews.PreviewExpired as error:
             raise forms.ValidationError(
                 _("確認画面の有効期限が切れました。もう一度ファイルを選んでください。"),
                 code="expired",
             ) from error
-        except (
-            signing.BadSignature,
-            KeyError,
-            TypeError,
-            importers.SummaryParseError,
-            services.LabelsError,
-        ) as error:
+        except (previews.PreviewInvalid, KeyError, TypeError, ValueError) as error:
             raise forms.ValidationError(
                 _("確認画面のデータが正しくありません。もう一度ファイルを選んでください。"),
                 code="bad_token",
             ) from error
         self.filename = payload.get("name", "")
-        return self.cleaned_data["token"]
+        return self.cleaned_data["preview"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if hasattr(self, "lines") and not self.errors:
+            try:
+                self.parsed = self.parse(self.lines)
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+    def choices(self) -> tuple[dict[int, int | str], dict[int, bool]]:
+        """The admin's matches and links from the preview's per-remark fields."""
+        matches, links = {}, {}
+        for key, value in self.data.items():
+            kind, _sep, index = key.partition("-")
+            if not index.isdigit():
+                continue
+            if kind == "match" and value == imports.NEW:
+                matches[int(index)] = imports.NEW
+            elif kind == "match" and value.isdigit():
+                matches[int(index)] = int(value)
+            elif kind == "link" and value in ("link", "new"):
+                links[int(index)] = value == "link"
+        return matches, links

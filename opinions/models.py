@@ -418,6 +418,20 @@ class Opinion(models.Model):
     position = models.PositiveIntegerField(_("資料内の順番"), null=True, blank=True)
     # Kept from the import where the source has pages (a PDF), so a citation can name it.
     source_page = models.PositiveSmallIntegerField(_("資料のページ"), null=True, blank=True)
+    # Who made the remark, as the document attributes it (「山田委員」); NULL when it does
+    # not say (nullable, so writers that list their columns, like the generator's COPY,
+    # need not know it).
+    speaker = models.CharField(_("発言者"), max_length=100, null=True, blank=True)  # noqa: DJ001
+    # The remark an earlier document already had, when a later document raises it again
+    # (linked at import, see opinions.imports).
+    repeat_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repeats",
+        verbose_name=_("再掲元の意見"),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

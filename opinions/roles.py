@@ -41,6 +41,8 @@ MODEL_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # Tag membership in the history: read through the remark's history pages.
     "historicalopinion_municipality_sizes": {},
     "historicalopinion_stakeholders": {},
+    # A user's own saved searches: kept on マイページ, not curated by anyone.
+    "savedsearch": {},
     # Kept by the database's triggers, read by the code: nobody edits them.
     "tagcount": {},
     "venuetagcount": {},

@@ -1,13 +1,11 @@
-"""Multi-step writes. Each runs in one transaction: it happens whole or not at all."""
+"""Multi-step writes. Each runs in one transaction: it happens whole or not at all.
+
+Importing summary documents is in ``opinions.imports``."""
 
 from __future__ import annotations
 
 import csv
-import io
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -16,14 +14,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from .concurrency import retrying_atomic
-from .importers import ParsedDocument, ParsedNode, ParsedOpinion, decode_text
 from .models import (
-    Committee,
     Meeting,
     MunicipalitySize,
     Opinion,
@@ -34,220 +29,6 @@ from .models import (
     TagSuggestion,
     Theme,
 )
-
-# path of a node (names from the section down, joined by " › ") -> (short label, slug)
-ThemeLabels = Mapping[str, tuple[str, str]]
-
-_TRAILING_NOTE = re.compile(r"[（(][^（）()]*[）)]$")
-
-
-@dataclass
-class ImportResult:
-    document: SourceDocument
-    document_created: bool = False
-    themes_created: int = 0
-    opinions_created: int = 0
-    opinions_updated: int = 0
-    opinions_unchanged: int = 0
-    opinions_hidden: int = 0  # positions the new text no longer has
-    messages: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.document_created
-            or self.themes_created
-            or self.opinions_created
-            or self.opinions_updated
-            or self.opinions_hidden
-        )
-
-
-def default_short_label(name: str) -> str:
-    """A first short label for a heading: width-folded, without a trailing （…） note.
-
-    未来技術（Society 5.0等） → 未来技術; curators refine labels in the admin.
-    """
-    label = unicodedata.normalize("NFKC", name)
-    stripped = _TRAILING_NOTE.sub("", label).strip()
-    return (stripped or label)[: Theme._meta.get_field("short_label").max_length]
-
-
-LABEL_COLUMNS = ["path", "short_label", "slug"]
-
-
-class LabelsError(ValueError):
-    """A labels file that can't be read; the message names the line."""
-
-
-def parse_theme_labels(text: str) -> dict[str, tuple[str, str]]:
-    """A curated labels file: a header ``path``, ``short_label``, ``slug`` and one row per
-    heading, tab-separated (fixtures/source/theme_labels.tsv). ``path`` is the heading's
-    full name under its parents, joined with " › "; an empty ``slug`` is derived."""
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter="\t")
-    header = [cell.strip() for cell in next(rows, [])]
-    if header != LABEL_COLUMNS:
-        raise LabelsError(
-            _("1行目: 見出しの行は path、short_label、slug の3列（タブ区切り）にしてください。")
-        )
-    labels = {}
-    for number, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(LABEL_COLUMNS) or not row[0].strip() or not row[1].strip():
-            raise LabelsError(
-                _("%(line)s行目: path と short_label を入れた3列（タブ区切り）にしてください。")
-                % {"line": number}
-            )
-        labels[row[0].strip()] = (row[1].strip(), row[2].strip())
-    return labels
-
-
-def read_theme_labels(path: Path) -> dict[str, tuple[str, str]]:
-    """``parse_theme_labels`` of a file (UTF-8 or Shift_JIS, as documents are read)."""
-    return parse_theme_labels(decode_text(path.read_bytes()))
-
-
-def _unique_slug(model, wanted: str, *, exclude_pk: int | None = None) -> str:
-    base = slugify(wanted, allow_unicode=True)[:90] or model._meta.model_name
-    candidate, number = base, 1
-    taken = model.objects.exclude(pk=exclude_pk)
-    while taken.filter(slug=candidate).exists():
-        number += 1
-        candidate = f"{base}-{number}"
-    return candidate
-
-
-def _sync_theme(
-    parsed: ParsedNode, parent: Theme | None, path: str, labels: ThemeLabels, result: ImportResult
-) -> Theme:
-    """Find the node by parent and name, or create it after its existing siblings."""
-    theme = Theme.objects.filter(parent=parent, name=parsed.name).first()
-    if theme is not None:
-        return theme
-    siblings = Theme.objects.filter(parent=parent) if parent else Theme.objects.filter(level=1)
-    position = (siblings.aggregate(last=Max("position"))["last"] or 0) + 1
-    short_label, slug = labels.get(path) or (default_short_label(parsed.name), "")
-    result.themes_created += 1
-    return Theme.objects.create(
-        parent=parent,
-        level=parsed.level,
-        name=parsed.name,
-        short_label=short_label,
-        slug=_unique_slug(Theme, slug or short_label),
-        position=position,
-    )
-
-
-@retrying_atomic
-def import_summary_document(
-    parsed: ParsedDocument,
-    *,
-    committee: Committee,
-    meeting_numbers: Iterable[int] = (),
-    labels: ThemeLabels | None = None,
-) -> ImportResult:
-    """Write a parsed summary document: its themes, its remarks (published), its meetings.
-
-    Idempotent: the document is found by committee and title, themes by parent and name,
-    remarks by document and position, so a second run of the same text changes nothing.
-    A re-import of a revised text updates changed remarks and hides (never deletes) those
-    whose position the text no longer has.
-    """
-    labels = labels or {}
-    document = SourceDocument.objects.filter(committee=committee, title=parsed.title).first()
-    if document is None:
-        document = SourceDocument.objects.create(
-            committee=committee,
-            title=parsed.title,
-            label=parsed.label,
-            slug=_unique_slug(SourceDocument, f"{parsed.label}-{parsed.title}"),
-        )
-        result = ImportResult(document=document, document_created=True)
-    else:
-        result = ImportResult(document=document)
-        if parsed.label and document.label != parsed.label:
-            document.label = parsed.label
-            document.save(update_fields=["label"])
-            result.messages.append(f"資料番号を「{parsed.label}」に更新しました。")
-
-    meetings = [
-        Meeting.objects.get_or_create(committee=committee, number=number)[0]
-        for number in meeting_numbers
-    ]
-    document.meetings.add(*meetings)
-
-    existing = {opinion.position: opinion for opinion in document.opinions.all()}
-    themes: dict[int, Theme] = {}  # id(parsed node) -> its Theme row
-    position = 0
-    for node, parent, path in parsed.walk_tree():
-        theme = themes[id(node)] = _sync_theme(
-            node, themes[id(parent)] if parent else None, " › ".join(path), labels, result
-        )
-        for item in node.opinions:
-            position += 1
-            _sync_opinion(existing.get(position), item, theme, position, result)
-
-    for stale in (opinion for pos, opinion in existing.items() if pos > position):
-        if stale.status != Opinion.Status.HIDDEN:
-            stale.status = Opinion.Status.HIDDEN
-            stale.save(update_fields=["status", "updated_at"])
-            result.opinions_hidden += 1
-    return result
-
-
-class _RollBack(Exception):
-    def __init__(self, result: ImportResult):
-        self.result = result
-
-
-def preview_summary_import(
-    parsed: ParsedDocument,
-    *,
-    committee: Committee,
-    meeting_numbers: Iterable[int] = (),
-    labels: ThemeLabels | None = None,
-) -> ImportResult:
-    """What ``import_summary_document`` would do — created, updated, unchanged and hidden
-    counts — found by running it in a transaction that is then rolled back, so the preview
-    can never disagree with the import. Writes nothing."""
-    try:
-        with transaction.atomic():
-            result = import_summary_document(
-                parsed, committee=committee, meeting_numbers=meeting_numbers, labels=labels
-            )
-            raise _RollBack(result)
-    except _RollBack as rolled_back:
-        return rolled_back.result
-
-
-def _sync_opinion(
-    opinion: Opinion | None, item: ParsedOpinion, theme: Theme, position: int, result: ImportResult
-) -> None:
-    body = item.body
-    if opinion is None:
-        Opinion.objects.create(
-            body=body,
-            theme=theme,
-            source_document=result.document,
-            position=position,
-            source_page=item.page,
-            status=Opinion.Status.PUBLISHED,
-        )
-        result.opinions_created += 1
-    elif opinion.body != body or opinion.theme_id != theme.pk:
-        opinion.body, opinion.theme = body, theme
-        # A source without pages (a text file) leaves the page a PDF gave as it was.
-        opinion.source_page = item.page or opinion.source_page
-        opinion.save(update_fields=["body", "theme", "source_page", "updated_at"])
-        result.opinions_updated += 1
-    else:
-        if item.page and opinion.source_page != item.page:
-            # Where the remark is printed, not the remark: the same text from a PDF fills in
-            # its page without making it a changed remark (no new history record).
-            Opinion.objects.filter(pk=opinion.pk).update(source_page=item.page)
-        result.opinions_unchanged += 1
-
 
 # --- Tags -------------------------------------------------------------------------------
 

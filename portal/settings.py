@@ -396,3 +396,10 @@ EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "iken-portal@localhost")
+
+# The import preview (opinions/previews.py) keeps the uploaded document's lines here between
+# the preview and the confirmation; a directory every worker of the host can read.
+IMPORT_PREVIEW_DIR = os.environ.get("DJANGO_IMPORT_PREVIEW_DIR", "")
+# The import's confirmation posts a choice per remark that needs one (at most two per remark
+# of the 10,000 a document may have); Django's default of 1,000 fields would refuse it.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 21_000

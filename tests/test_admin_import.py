@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from docx import Document
-from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -23,13 +22,14 @@ from reportlab.pdfgen import canvas
 from opinions import roles
 from opinions.importers import (
     DocumentReadError,
+    _pdf_pages,
     normalize_extracted_text,
     parse_summary,
     text_from_pdf,
     text_from_upload,
 )
+from opinions.imports import import_summary_document
 from opinions.models import Opinion, SourceDocument, Theme
-from opinions.services import import_summary_document
 from tests.factories import CommitteeFactory, MeetingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,9 +117,7 @@ def test_pdf_generated_from_the_seed_parses_to_the_same_tree(seed_text):
 
 def test_each_remark_keeps_the_pdf_page_it_starts_on(seed_text):
     data = make_pdf(seed_text)
-    pages = [
-        normalize_extracted_text(page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages
-    ]
+    pages = [normalize_extracted_text(page) for page in _pdf_pages(data)]
     assert len(pages) > 2
     remarks = [opinion for _node, opinion in parse_summary(text_from_pdf(data)).opinions()]
     assert remarks[0].page == 1 and remarks[-1].page >= len(pages) - 1
@@ -156,8 +154,6 @@ def test_the_same_text_from_a_pdf_fills_in_the_pages_as_no_change(seed_text):
 
 def test_justified_pdf_lines_are_normalized_before_parsing(seed_text):
     data = make_pdf(seed_text, justified_lines=5)
-    raw = PdfReader(io.BytesIO(data)).pages[0].extract_text()
-    assert "・ 第 １ 期 に お い て" in raw  # what extraction gives
     parsed = parse_summary(text_from_pdf(data))
     assert parsed == parse_summary(seed_text)
 
@@ -235,10 +231,16 @@ def upload(client, committee, name, data, meetings=(), labels=None):
     return client.post(IMPORT, form)
 
 
-def confirm(client, preview):
+def confirm(client, preview, button="import", **choices):
+    """Post the preview's form as the admin's browser would (its fields, ``choices``)."""
     form = preview.context["form"]
-    data = {name: form[name].value() for name in ("token", "committee")}
+    data = {name: form[name].value() for name in ("preview", "committee", "headings", "bullets")}
     data["meetings"] = form["meetings"].value() or []
+    for name in ("new_meeting_number", "new_meeting_held_on"):
+        if form[name].value():
+            data[name] = form[name].value()
+    data[button] = "1"
+    data.update(choices)
     return client.post(IMPORT, data)
 
 
@@ -264,7 +266,7 @@ def test_each_format_previews_then_imports_the_seed(
     assert preview.context["counts"] == SEED_COUNTS
     html = preview.content.decode()
     assert "【第１期の地方創生の評価と今後の方向性（総論）】" in html
-    assert "意見の新規 68 件" in html
+    assert "新規 68、" in html
     assert "には意見がありません" in html  # the three themes without remarks are pointed out
     assert written() == (0, 0, 0)  # the preview writes nothing
 
@@ -291,7 +293,7 @@ def test_importing_the_same_file_twice_changes_nothing(client, curator, committe
     confirm(client, upload(client, committee, "a.txt", seed_text.encode()))
     before = list(Opinion.objects.values_list("pk", "body", "updated_at"))
     preview = upload(client, committee, "a.pdf", make_pdf(seed_text))
-    assert "変更なし 68 件" in preview.content.decode()
+    assert "変更なし 68、" in preview.content.decode()
     assert "同じ題名の資料が既にあります" in preview.content.decode()
     response = confirm(client, preview)
     assert response.status_code == 302
@@ -328,7 +330,7 @@ def test_a_tampered_confirmation_is_refused(client, curator, committee, seed_tex
     preview = upload(client, committee, "a.txt", seed_text.encode())
     form = preview.context["form"]
     response = client.post(
-        IMPORT, {"token": form["token"].value() + "x", "committee": committee.pk}
+        IMPORT, {"preview": form["preview"].value() + "x", "committee": committee.pk}
     )
     assert response.status_code == 200
     assert "確認画面のデータが正しくありません" in response.content.decode()
@@ -392,3 +394,114 @@ def test_a_broken_labels_file_names_the_line_keeps_the_choices_and_writes_nothin
     assert message in response.context["form"].errors["labels"][0]
     assert response.context["form"]["committee"].value() == str(committee.pk)
     assert written() == (0, 0, 0)
+
+
+# --- Revisions, matches, duplicates and meetings in the preview --------------------------------
+
+V1 = "第３回における主なご意見\n【総論】\n○人材\n・人材の育成が欠かせない。\n・観光の振興では地域の資源を生かすべきである。\n"
+
+
+def test_the_preview_lists_each_remark_with_its_action_and_how_it_was_matched(
+    client, curator, committee
+):
+    confirm(client, upload(client, committee, "v1.txt", V1.encode()))
+    revised = V1.replace("欠かせない。", "欠かせないと考える。") + "・新しい意見である。\n"
+    preview = upload(client, committee, "v2.txt", revised.encode())
+    html = preview.content.decode()
+    assert "新規 1、修正 1、移動 0、変更なし 1" in html
+    assert "同じ見出しで本文が似ている" in html and "本文が一致" in html
+    assert "<ins>と考える</ins>" in html
+    assert written() == (1, 2, 2)  # still nothing written
+
+
+def test_the_admin_changes_a_match_in_the_preview_before_anything_is_written(
+    client, curator, committee
+):
+    confirm(client, upload(client, committee, "v1.txt", V1.encode()))
+    original = Opinion.objects.get(body="人材の育成が欠かせない。")
+    revised = V1.replace("欠かせない。", "欠かせないと考える。")
+    preview = upload(client, committee, "v2.txt", revised.encode())
+    reread = confirm(client, preview, button="reread", **{"match-0": "new"})
+    assert "新規 1、修正 0、移動 0、変更なし 1、非公開化 1" in reread.content.decode()
+    assert written() == (1, 2, 2)
+    confirm(client, reread, **{"match-0": "new"})
+    original.refresh_from_db()
+    assert original.status == Opinion.Status.HIDDEN  # hidden, not deleted
+    assert Opinion.objects.get(body="人材の育成が欠かせないと考える。").pk != original.pk
+
+
+def test_the_layout_can_be_changed_in_the_preview(client, curator, committee):
+    text = "題名\n■総論\n●一行の意見である。\n●もう一つの意見である。\n"
+    preview = upload(client, committee, "a.txt", text.encode())
+    assert preview.context["profile"].describe() == "■ › ●"
+    as_headings = confirm(client, preview, button="reread", headings="■ ●", bullets="・")
+    assert "意見が一つも読み取れません" in as_headings.content.decode()
+    reread = confirm(client, preview, button="reread", headings="■", bullets="●")
+    assert reread.context["plan"].counts()["new"] == 2
+    assert written() == (0, 0, 0)
+
+
+def test_a_layout_that_does_not_read_is_explained_in_the_preview(client, curator, committee):
+    preview = upload(client, committee, "a.txt", V1.encode())
+    response = confirm(client, preview, button="reread", headings="★")
+    assert response.status_code == 200
+    assert "「★」は見出しや意見の記号として使えません" in response.content.decode()
+    assert written() == (0, 0, 0)
+
+
+def test_remarks_already_in_another_document_are_flagged_with_links_and_linked(
+    client, curator, committee
+):
+    confirm(client, upload(client, committee, "v1.txt", V1.encode()))
+    first = Opinion.objects.get(body="人材の育成が欠かせない。")
+    again = V1.replace("第３回", "第４回")
+    preview = upload(client, committee, "v4.txt", again.encode())
+    html = preview.content.decode()
+    assert "2 件の意見はほかの資料にもあります" in html
+    assert f'href="{first.get_absolute_url()}"' in html
+    confirm(client, preview, **{"link-1": "new"})
+    fourth = SourceDocument.objects.get(title__startswith="第４回")
+    assert [o.repeat_of_id for o in fourth.opinions.order_by("position")] == [first.pk, None]
+
+
+def test_a_meeting_is_added_from_the_import_form(client, curator, committee):
+    form = {
+        "committee": committee.pk,
+        "new_meeting_number": 3,
+        "new_meeting_held_on": "2026-11-30",
+        "file": SimpleUploadedFile("v1.txt", V1.encode()),
+    }
+    preview = client.post(IMPORT, form)
+    assert "第3回（取り込むときに追加）" in preview.content.decode()
+    assert not committee.meetings.exists()  # the preview writes nothing
+    confirm(client, preview)
+    meeting = committee.meetings.get()
+    assert (meeting.number, str(meeting.held_on)) == (3, "2026-11-30")
+    assert list(SourceDocument.objects.get().meetings.all()) == [meeting]
+
+
+def test_a_document_without_remarks_is_refused(client, curator, committee):
+    response = upload(client, committee, "a.txt", "題名\n【総論】\n○見出しだけ\n".encode())
+    assert "意見が一つも読み取れません" in response.context["form"].errors["file"][0]
+    assert written() == (0, 0, 0)
+
+
+def test_warnings_are_listed_with_their_lines(client, curator, committee):
+    text = "題名\n【総論】\n・一つ目の意見である。\n記号のない二つ目の意見。\n"
+    html = upload(client, committee, "a.txt", text.encode()).content.decode()
+    assert "4行目: 「。」で終わった意見の次の行を" in html
+
+
+def test_the_preview_is_kept_on_the_server_so_a_large_file_imports(client, curator, committee):
+    """A 3.9 MB document: more than a signed copy in the form could carry."""
+    lines = ["大きな資料", "【総論】"]
+    for heading in range(40):
+        lines.append(f"○見出し{heading}")
+        lines.extend(f"・見出し{heading}の{n}番目の意見。" + "あ" * 400 for n in range(80))
+    data = "\n".join(lines).encode()
+    assert len(data) > 3_500_000
+    preview = upload(client, committee, "big.txt", data)
+    assert len(preview.context["form"]["preview"].value()) < 200
+    response = confirm(client, preview)
+    assert response.status_code == 302
+    assert Opinion.objects.count() == 3200

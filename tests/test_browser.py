@@ -727,3 +727,43 @@ def test_every_portal_page_is_accessible_in_its_states(page, seeded):
     page.goto(f"{page.base}/review/?remark={remark.pk}&sort=theme")
     check("review queue filtered")
     assert problems == [], "\n".join(problems)
+
+
+def test_import_a_revised_document_preview_change_a_match_and_import(page, seeded, tmp_path):
+    """An administrator imports a revision of the seed: the preview lists what each remark
+    becomes; one match is changed and read again before 「取り込む」 writes it."""
+    from opinions.importers import parse_summary, render_summary
+
+    user_in(roles.ADMINISTRATOR, "kanri", is_staff=True)
+    document = parse_summary(
+        (ROOT / "fixtures" / "source" / "000_7e59f9f179f907ca.txt").read_text()
+    )
+    first = document.sections[0].children[0].children[0].opinions
+    first.insert(
+        1, type(first[0])(body="改訂で加わった意見で、地域の担い手を育てる仕組みが必要である。")
+    )
+    first[0].body = first[0].body.replace("ではないか。", "と考える。")
+    revised = tmp_path / "revised.txt"
+    revised.write_text(render_summary(document), encoding="utf-8")
+    tagged = Opinion.objects.get(position=1)
+
+    log_in(page, "kanri", "/admin/opinions/sourcedocument/import/")
+    page.get_by_label("資料のファイル").set_input_files(str(revised))
+    page.get_by_role("button", name="読み取って確認する").click()
+    assert "新規 1、修正 1、移動 0、変更なし 67" in page.locator(".import-summary").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=ARTIFACTS / "import-preview.png",
+        clip={"x": 0, "y": 0, "width": 1280, "height": 1400},
+        full_page=True,
+    )
+    shot(page, "preview")
+
+    page.get_by_label("9行目の意見に対応する既存の意見", exact=True).select_option("new")
+    page.get_by_role("button", name="この設定で読み直す").click()
+    assert "新規 2、修正 0" in page.locator(".import-summary").inner_text()
+    page.get_by_role("button", name="取り込む", exact=True).click()
+    assert "を取り込みました" in page.locator(".messagelist").inner_text()
+    tagged.refresh_from_db()
+    assert tagged.status == Opinion.Status.HIDDEN  # the admin chose: hidden, not deleted
+    assert Opinion.objects.filter(body__endswith="と考える。", position=1).exists()

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
-from opinions import caching, services
+from opinions import caching, imports, services
 from opinions.concurrency import is_conflict
 from opinions.importers import parse_summary
 from opinions.management.commands.load_seed import load_seed_fixture
@@ -270,7 +270,7 @@ class Load:
             text = f"同時更新の確認資料{number % 3}\n【章】\n○テーマ\n" + "".join(
                 f"・取り込む意見{number}の{i}番目です。\n" for i in range(5)
             )
-            services.import_summary_document(parse_summary(text), committee=committee)
+            imports.import_summary_document(parse_summary(text), committee=committee)
 
         return work
 

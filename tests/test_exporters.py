@@ -18,9 +18,9 @@ from opinions.importers import (
     parse_summary,
     text_from_docx,
 )
+from opinions.imports import import_summary_document
 from opinions.models import Opinion, SourceDocument, Theme
 from opinions.selectors import summary_document
-from opinions.services import import_summary_document
 from tests.factories import (
     CommitteeFactory,
     MeetingFactory,

@@ -119,7 +119,7 @@ def test_revised_document_updates_and_hides_but_never_deletes(committee, tmp_pat
     revised = tmp_path / "v2.txt"
     revised.write_text("題名\n【章】\n○Ａ\n・一つ目（修正）。\n", encoding="utf-8")
     output = run(revised)
-    assert "更新 1" in output and "非公開化 1" in output
+    assert "修正 1" in output and "非公開化 1" in output
     assert list(Opinion.objects.order_by("position").values_list("body", "status")) == [
         ("一つ目（修正）。", "published"),
         ("二つ目。", "hidden"),
@@ -155,3 +155,34 @@ def test_unknown_committee_is_a_clear_error(committee):
 def test_missing_file_is_a_clear_error(committee, tmp_path):
     with pytest.raises(CommandError, match="ファイルを読めません"):
         run(tmp_path / "missing.txt")
+
+
+def test_a_revision_prints_each_remark_with_how_it_was_matched(committee, tmp_path):
+    first = tmp_path / "v1.txt"
+    first.write_text("題名\n【章】\n○Ａ\n・一つ目の意見。\n・二つ目の意見。\n", encoding="utf-8")
+    run(first)
+    revised = tmp_path / "v2.txt"
+    revised.write_text(
+        "題名\n【章】\n○Ａ\n・新しい意見が入った。\n・一つ目の意見。\n○Ｂ\n・二つ目の意見です。\n",
+        encoding="utf-8",
+    )
+    output = run(revised, "--dry-run")
+    assert "4行目 新規: 新しい意見が入った。" in output
+    assert "7行目 修正・移動（資料内の別の見出しで本文が似ている） 章 › Ａ → 章 › Ｂ" in output
+    assert "新規 1、修正 1、移動 1、変更なし 1、非公開化 0" in output
+    assert Opinion.objects.count() == 2  # the dry run wrote nothing
+
+
+def test_the_layout_can_be_given_as_options(committee, tmp_path):
+    path = tmp_path / "marks.txt"
+    path.write_text("題名\n■総論\n●一行の意見である。\n", encoding="utf-8")
+    output = run(path, "--headings", "■", "--bullets", "●")
+    assert "構成: ■ › ●" in output
+    assert Opinion.objects.get().body == "一行の意見である。"
+
+
+def test_an_unknown_mark_in_the_options_is_a_clear_error(committee, tmp_path):
+    path = tmp_path / "marks.txt"
+    path.write_text("題名\n■総論\n●意見。\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="「★」は見出しや意見の記号として使えません"):
+        run(path, "--headings", "★")
