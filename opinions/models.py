@@ -731,3 +731,15 @@ class SynonymGroup(models.Model):
 
         if len(self.term_list) < 2:
             raise ValidationError({"terms": _("2語以上を入力してください。")}, code="too_few_terms")
+
+
+# The response ledger (事務局の対応) lives in its own module; imported here so that its
+# models belong to this app.
+from .responses.models import (  # noqa: E402, F401
+    PolicyDocument,
+    Response,
+    ResponseCategory,
+    ResponseReference,
+    ResponseRemark,
+    ResponseState,
+)
