@@ -20,6 +20,7 @@ from .filters import OpinionFilter
 from .forms import CsvOptionsForm, ReviewForm, RevisionForm, SubmissionForm, SummaryScopeForm
 from .importers import render_summary
 from .models import Opinion, Theme, visible_statuses
+from .responses import selectors as responses
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     strict = False
 
     def get_queryset(self):
-        return visible_opinions(self.request).with_list_relations().in_document_order()
+        return responses.with_published_response(
+            visible_opinions(self.request).with_list_relations().in_document_order()
+        )
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
@@ -83,6 +86,12 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         context.update(
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
             facets=self.list_counts()[1],
+            response_facet=caching.cached(
+                self.request,
+                "response-facet",
+                caching.query_parts(self.request),
+                lambda: responses.category_facet(self.filterset),
+            ),
             chips=chips,
             chip_values=[value for _facet, value, _url, _lang in chips],
             query=query,
@@ -109,6 +118,7 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
         context["previous"], context["next"] = selectors.neighbours(self.object, visible)
         context["related"] = selectors.related_opinions(self.object, visible)
         context["permalink"] = self.request.build_absolute_uri(self.object.get_absolute_url())
+        context["shown_response"] = responses.published_response(self.object, visible)
         return context
 
 
@@ -142,9 +152,16 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
                 theme, visible_opinions(self.request), counts.visible_scope(self.request.user)
             ),
         )
+        category_bars = caching.cached(
+            self.request,
+            "theme-response-bars",
+            theme.pk,
+            lambda: responses.category_bars(theme, visible_opinions(self.request)),
+        )
         return super().get_context_data(
             theme=theme,
             summary=summary,
+            category_bars=category_bars,
             list_url=selectors.list_url(theme=theme.slug),
             **kwargs,
         )
@@ -265,7 +282,7 @@ class MyPageView(LoginRequiredMixin, ListView):
     paginate_by = settings.OPINIONS_PAGE_SIZE
 
     def get_queryset(self):
-        return (
+        return responses.mypage_responses(
             Opinion.objects.authored_by(self.request.user)
             .select_related("theme__parent__parent", "reviewed_by")
             .order_by("-updated_at", "-pk")

@@ -113,7 +113,7 @@ def category_bars(theme: Theme, visible: QuerySet) -> list[selectors.Bar]:
     as bars linking to the filtered list (two queries)."""
     in_theme = visible.in_theme(theme)
     found = published_category_counts(in_theme)
-    categories = list(ResponseCategory.objects.active())
+    categories = list(ResponseCategory.objects.filter(is_active=True))
     largest = max((found.get(c.pk, 0) for c in categories), default=0) or 1
     return [
         selectors.Bar(
@@ -236,3 +236,112 @@ def mypage_responses(opinions: QuerySet) -> QuerySet:
             queryset=ResponseReference.objects.select_related("document"),
         ),
     )
+
+
+# --- 「ご意見と対応」 -------------------------------------------------------------------------
+
+
+@dataclass
+class LedgerRow:
+    """One remark of the export; consecutive rows of the same response share its cells."""
+
+    number: int
+    remark: str
+    response_id: int | None
+    reasoning: str = ""
+    category: str = ""
+    references: list[str] | None = None
+
+
+@dataclass
+class LedgerSection:
+    heading: str  # 【section】 ○theme ＜subtheme＞ of the rows' theme
+    rows: list[LedgerRow]
+
+
+@dataclass
+class Ledger:
+    title: str
+    committee: str
+    sections: list[LedgerSection]
+
+
+def _reference_text(reference: ResponseReference) -> str:
+    parts = [str(reference.document)]
+    if reference.section:
+        parts.append(reference.section)
+    if reference.page:
+        parts.append(_("p.%(page)s") % {"page": reference.page})
+    text = " ".join(parts)
+    return f"{text} {reference.url}" if reference.url else text
+
+
+def ledger(opinions: QuerySet) -> Ledger:
+    """The 「ご意見と対応」 document of ``opinions`` (published remarks, already filtered):
+    sections per theme in tree order, remarks in document order, numbered from 1; the
+    remarks of one response are listed together where its first one stands, sharing its
+    cells. Only published responses are read. A fixed number of queries."""
+    remarks = list(opinions.select_related("theme").in_document_order())
+    links = {
+        link.opinion_id: link
+        for link in ResponseRemark.objects.filter(
+            opinion__in=[o.pk for o in remarks], response__state=PUBLISHED
+        ).select_related("response__category")
+    }
+    references = defaultdict(list)
+    for reference in ResponseReference.objects.filter(
+        response__in={link.response_id for link in links.values()}
+    ).select_related("document"):
+        references[reference.response_id].append(_reference_text(reference))
+    themes = list(Theme.objects.in_tree_order())
+    order = {theme.pk: index for index, theme in enumerate(themes)}
+    by_pk = {theme.pk: theme for theme in themes}
+
+    # The remarks of a response follow its first one (in document order).
+    placed: dict[int, list[Opinion]] = {}
+    sequence: list[list[Opinion]] = []
+    for opinion in sorted(remarks, key=lambda o: order.get(o.theme_id, 0)):
+        link = links.get(opinion.pk)
+        if link is None:
+            sequence.append([opinion])
+        elif link.response_id in placed:
+            placed[link.response_id].append(opinion)
+        else:
+            placed[link.response_id] = [opinion]
+            sequence.append(placed[link.response_id])
+
+    sections: list[LedgerSection] = []
+    number = 0
+    for group in sequence:
+        theme = by_pk[group[0].theme_id]
+        heading = " ".join(node.display_name for node in _trail(theme, by_pk))
+        if not sections or sections[-1].heading != heading:
+            sections.append(LedgerSection(heading, []))
+        for opinion in group:
+            number += 1
+            link = links.get(opinion.pk)
+            response = link.response if link else None
+            sections[-1].rows.append(
+                LedgerRow(
+                    number,
+                    opinion.body,
+                    response.pk if response else None,
+                    response.reasoning if response else "",
+                    response.category.name if response and response.category_id else "",
+                    references[response.pk] if response else [],
+                )
+            )
+    committee = (
+        opinions.exclude(source_document__isnull=True)
+        .values_list("source_document__committee__name", flat=True)
+        .first()
+    )
+    return Ledger(_("ご意見と対応"), committee or "", sections)
+
+
+def _trail(theme: Theme, by_pk: dict[int, Theme]) -> list[Theme]:
+    nodes, node = [], theme
+    while node is not None:
+        nodes.append(node)
+        node = by_pk.get(node.parent_id)
+    return nodes[::-1]

@@ -114,9 +114,10 @@ def group_remarks(*, remarks: Sequence[Opinion], by) -> Response:
         raise NotAllowed(_("意見を選んでください。"))
     links = {
         link.opinion_id: link
-        for link in ResponseRemark.objects.select_for_update()
+        for link in ResponseRemark.objects.select_for_update(of=("self",))
         .filter(opinion__in=opinions)
         .select_related("response")
+        .order_by("pk")
     }
     for link in links.values():
         _require_draft(link.response)
@@ -143,9 +144,10 @@ def ungroup_remarks(*, remarks: Sequence[Opinion], by) -> int:
     """Take ``remarks`` out of their (draft) responses; each then has none. Returns how
     many were taken out."""
     links = list(
-        ResponseRemark.objects.select_for_update()
+        ResponseRemark.objects.select_for_update(of=("self",))
         .filter(opinion__in=[r.pk for r in remarks])
         .select_related("response")
+        .order_by("pk")
     )
     for link in links:
         _require_draft(link.response)
@@ -169,7 +171,9 @@ def set_category(*, remarks: Sequence[Opinion], category: ResponseCategory, by) 
     without a response gets a draft of its own; confirmed and published ones are left."""
     result = CategoryResult()
     ids = [r.pk for r in remarks]
-    drafts = Response.objects.select_for_update().filter(links__opinion__in=ids).distinct()
+    drafts = Response.objects.select_for_update().filter(
+        pk__in=ResponseRemark.objects.filter(opinion__in=ids).values("response_id")
+    )
     for response in drafts:
         if response.state != State.DRAFT:
             result.skipped += response.links.filter(opinion__in=ids).count()
