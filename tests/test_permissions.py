@@ -350,7 +350,7 @@ def test_the_ledger_export_holds_published_responses_only_even_for_the_secretari
 
 
 def test_the_api_never_gives_the_memo_even_to_staff(client, world):
-    users, remarks = world
+    users, _remarks = world
     client.force_login(users["secretariat"])
     listing = str(client.get(reverse("opinions:api-response-list")).json())
     assert DRAFT_REASONING in listing and MEMO not in listing

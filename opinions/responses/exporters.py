@@ -23,12 +23,13 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..exporters import (
+    _XLSX_ILLEGAL,
     BODY_FONT,
+    FORMULA_TRIGGERS,
     HEADING_FONT,
     _declare_fonts,
     _page_number_footer,
     _style,
-    neutralize,
 )
 from .selectors import Ledger, LedgerRow
 
@@ -151,6 +152,9 @@ def ledger_docx(ledger: Ledger, target: IO[bytes]) -> None:
                 last = table.rows[-1].cells
                 for column in (2, 3, 4):
                     first[column].merge(last[column])
+    # Both the grid (what LibreOffice reads) and every cell (what Word reads).
+    for column, width in zip(table.columns, DOCX_WIDTHS_MM, strict=True):
+        column.width = Mm(width)
     for row in table.rows:
         for cell, width in zip(row.cells, DOCX_WIDTHS_MM, strict=True):
             cell.width = Mm(width)
@@ -207,10 +211,13 @@ def ledger_xlsx(ledger: Ledger, target: IO[bytes]) -> None:
 
     def text(row, column, value, alignment=wrap):
         cell = sheet.cell(row=row, column=column)
-        # Data is text, never a formula: typed as a string, and marked when it looks like one.
-        cell.value = neutralize(value) if isinstance(value, str) else value
+        cell.value = value
         if isinstance(value, str):
+            # Data is text, never a formula: typed as a string, and quote-prefixed when it
+            # looks like one, so it stays text when someone edits the cell (as write_xlsx).
+            cell.value = _XLSX_ILLEGAL.sub("", value)
             cell.data_type = "s"
+            cell.quotePrefix = value.startswith(FORMULA_TRIGGERS)
         cell.alignment, cell.border = alignment, border
         return cell
 
