@@ -2,6 +2,7 @@
 response (for 事務局)."""
 
 import django_filters
+from django import forms
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -35,10 +36,16 @@ class WorkbenchFilter(OpinionFilter):
     """The list's filters, plus 対応区分 and state over every response (for 事務局)."""
 
     category = django_filters.MultipleChoiceFilter(
-        label=_("対応区分"), method="filter_category", choices=[]
+        label=_("対応区分"),
+        method="filter_category",
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
     )
     state = django_filters.MultipleChoiceFilter(
-        label=_("対応の状態"), method="filter_state", choices=StateChoices.choices
+        label=_("対応の状態"),
+        method="filter_state",
+        choices=StateChoices.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta(OpinionFilter.Meta):
