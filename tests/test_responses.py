@@ -442,3 +442,31 @@ def test_selector_ledger_shares_one_row_group_per_response(writer, checker):
     assert [row.remark for row in rows] == [first.body, second.body, loose.body]
     assert [row.number for row in rows] == [1, 2, 3]
     assert rows[0].response_id == rows[1].response_id and rows[2].response_id is None
+
+
+def test_publishing_renews_the_cached_public_pages(client, settings, writer, checker):
+    """The ledger's tables carry the data-version triggers: the anonymous page cache never
+    serves a page from before a response was published or taken back."""
+    settings.OPINIONS_PAGE_CACHE = True
+    remark = OpinionFactory()
+    assert "ご意見を踏まえ" not in client.get(remark.get_absolute_url()).content.decode()
+    response = published([remark], writer, checker)
+    assert "ご意見を踏まえ" in client.get(remark.get_absolute_url()).content.decode()
+    facet = {o.value: o.count for o in client.get("/opinions/").context["response_facet"]}
+    assert facet["reflected"] == 1
+    services.return_to_draft(response.pk, by=checker, expected_version=response.version)
+    assert "ご意見を踏まえ" not in client.get(remark.get_absolute_url()).content.decode()
+
+
+def test_the_workbench_and_response_page_in_english(client, writer):
+    from tests.test_i18n import assert_english
+
+    response = drafted([OpinionFactory()], writer)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    client.force_login(writer)
+    assert_english(client.get(reverse("opinions:response-workbench")), "Progress by theme")
+    assert_english(
+        client.get(response.get_absolute_url()),
+        "Save draft",
+        entered=(response.reasoning, response.memo),
+    )

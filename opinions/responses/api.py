@@ -3,6 +3,7 @@ for holders of ``opinions.view_draft_response`` (as unpublished remarks are for 
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
@@ -48,6 +49,13 @@ class ResponseSerializer(serializers.ModelSerializer):
     list=extend_schema(
         summary=_("事務局の対応の一覧"),
         description=_("公開された事務局の対応（考え方・対応区分・反映先）を返します。"),
+        responses={
+            200: ResponseSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, description=_("ページの指定が正しくない（項目名ごとの理由）")
+            ),
+            404: OpenApiResponse(ErrorSerializer, description=_("そのページはない")),
+        },
     ),
     retrieve=extend_schema(
         summary=_("事務局の対応"),
