@@ -110,11 +110,13 @@ def category_facet(filterset) -> list[selectors.FacetOption]:
 
 def category_bars(theme: Theme, visible: QuerySet) -> list[selectors.Bar]:
     """A theme page's remarks (the node and below) by 対応区分 of their published response,
-    as bars linking to the filtered list (two queries)."""
+    as bars linking to the filtered list (two queries); none while nothing is published."""
     in_theme = visible.in_theme(theme)
     found = published_category_counts(in_theme)
     categories = list(ResponseCategory.objects.filter(is_active=True))
-    largest = max((found.get(c.pk, 0) for c in categories), default=0) or 1
+    largest = max((found.get(c.pk, 0) for c in categories), default=0)
+    if not largest:
+        return []  # no published response in the theme yet: no chart of zeros
     return [
         selectors.Bar(
             category.name,
