@@ -470,3 +470,24 @@ def test_the_workbench_and_response_page_in_english(client, writer):
         "Save draft",
         entered=(response.reasoning, response.memo),
     )
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_public_pages_with_responses_do_not_grow_in_queries(
+    client, writer, checker, django_assert_max_num_queries, count
+):
+    theme = ThemeFactory()
+    author = member("iin")
+    remarks = OpinionFactory.create_batch(count, theme=theme, author=author)
+    document = PolicyDocumentFactory()
+    for remark in remarks:
+        published([remark], writer, checker, references=[services.Reference(document=document)])
+    with django_assert_max_num_queries(25):
+        assert client.get("/opinions/").status_code == 200
+    with django_assert_max_num_queries(25):
+        assert client.get(theme.get_absolute_url()).status_code == 200
+    with django_assert_max_num_queries(25):
+        assert client.get(remarks[0].get_absolute_url()).status_code == 200
+    client.force_login(author)
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("opinions:mypage")).status_code == 200
