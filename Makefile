@@ -18,7 +18,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 # Its own Redis database number too: the benchmark clears the cache between requests.
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install messages run serve test test-browser outage concurrency security lint format fixtures import-fixtures lock clean bench bench-clean
+.PHONY: install messages run serve test test-browser outage concurrency security lint format fixtures import-fixtures lock clean bench bench-clean render-exports
 # A recipe that fails leaves no half-made target behind (a .mo from a catalogue with errors).
 .DELETE_ON_ERROR:
 
@@ -78,6 +78,13 @@ test: install $(NODE_STAMP)
 test-browser: export DATABASE_URL ?= $(PG_DEFAULT_URL)
 test-browser: install $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/test_browser.py $(PYTEST_ARGS)
+
+# 「ご意見と対応」 in DOCX and XLSX rendered by LibreOffice (Debian's libreoffice and
+# poppler-utils): PDFs and PNGs in artifacts/exports/, the PNGs also in docs/screenshots/.
+render-exports: install
+	$(BIN)/python -m pytest tests/test_response_exporters.py -q -k libreoffice $(PYTEST_ARGS)
+	cp artifacts/exports/ledger-docx.png docs/screenshots/responses-export-docx.png
+	cp artifacts/exports/ledger-xlsx.png docs/screenshots/responses-export-xlsx.png
 
 # A database outage under load (bench/outage.py): its own PostgreSQL cluster on a free loopback
 # port, never the server on 5432; gunicorn, readers and submissions while PostgreSQL restarts.

@@ -793,3 +793,7 @@ class SynonymGroupAdmin(LabelledListEditableMixin, HistoryAdmin):
     list_filter = ["is_active"]
     search_fields = ["terms", "note"]
     ordering = ["pk"]
+
+
+# The response ledger's admin (対応区分, 政策文書, responses) lives with its domain.
+from .responses import admin as _responses_admin  # noqa: E402, F401

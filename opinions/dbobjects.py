@@ -7,7 +7,10 @@ They are declared in SQL files, one per concern, under ``opinions/sql/<vendor>/`
 - ``postgresql/counts.sql``: the count tables and the triggers that keep them exact;
 - ``postgresql/data_version.sql``: the data version the caches key with, and the compaction
   of the tables above;
-- ``sqlite/data_version.sql``: the data version of the embedded SQLite database.
+- ``postgresql/responses.sql``: the data-version triggers of the response ledger's tables
+  (a feature whose tables come later declares its triggers in a file of its own, loaded by
+  the migration that creates the tables);
+- ``sqlite/*.sql``: the same data version on the embedded SQLite database.
 
 SQL files rather than triggers declared on the models (django-pgtrigger): half of these
 objects are plain functions and tables, which that library does not declare, the triggers on
@@ -33,8 +36,8 @@ from django.db import migrations
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 FILES = {
-    "postgresql": ("search", "counts", "data_version"),
-    "sqlite": ("data_version",),
+    "postgresql": ("search", "counts", "data_version", "responses"),
+    "sqlite": ("data_version", "responses"),
 }
 
 _FUNCTION = re.compile(
@@ -59,7 +62,7 @@ class LoadSQL(migrations.RunSQL):
     """Run one declared file, on its database vendor only (``sqlmigrate`` shows it)."""
 
     def __init__(self, vendor: str, name: str, **kwargs):
-        self.vendor = vendor
+        self.vendor, self.name = vendor, name
         sql = source(vendor, name)
         # PostgreSQL takes the file as one script; SQLite's driver runs one statement at a
         # time, and Django splits a string (sqlparse keeps CREATE TRIGGER … END together).

@@ -23,6 +23,7 @@ from .models import (
     SynonymGroup,
     Theme,
 )
+from .responses.filters import PublishedCategoryFilter, response_chips
 
 
 class ThemeSelect(forms.Select):
@@ -134,11 +135,12 @@ class OpinionFilter(django_filters.FilterSet):
         empty_label=_("すべての会議"),
         method="filter_meeting",
     )
+    response = PublishedCategoryFilter(label=_("対応区分"))
     sort = SortFilter(label=_("並び順"), choices=SORT_CHOICES, empty_label=None)
 
     class Meta:
         model = Opinion
-        fields = ["q", "theme", "size", "stakeholder", "document", "meeting", "sort"]
+        fields = ["q", "theme", "size", "stakeholder", "document", "meeting", "response", "sort"]
 
     # The facets the list counts options for, with the filter each one is.
     FACETS = ("theme", "size", "stakeholder", "document", "meeting")
@@ -256,6 +258,8 @@ class OpinionFilter(django_filters.FilterSet):
         if self.is_bound:
             self.is_valid()  # the valid filters only, as filter_queryset applies them
             cleaned = self.form.cleaned_data
+        if cleaned.get("response"):
+            return None  # the count tables know nothing of responses: count live
         scope = counts.Scope(statuses=tuple(statuses))
         if theme := cleaned.get("theme"):
             subtree = self.ids("theme", Theme.objects.subtree(theme))
@@ -367,6 +371,7 @@ class OpinionFilter(django_filters.FilterSet):
             chips.append(
                 (str(self.form["meeting"].label), str(meeting), self._url_with(meeting=None), "")
             )
+        chips.extend(response_chips(self, cleaned.get("response") or []))
         return chips
 
     def sort_options(self) -> list[tuple[str, str, str, bool]]:
@@ -389,7 +394,7 @@ class OpinionFilter(django_filters.FilterSet):
                     gettext("%(field)sの指定は無効なため無視しました。")
                     % {"field": self.form[name].label}
                 )
-            for name in ("size", "stakeholder"):
+            for name in ("size", "stakeholder", "response"):
                 unknown = getattr(self.form.fields[name], "unknown", [])
                 if unknown:
                     notices.append(

@@ -869,3 +869,15 @@ class SavedSearch(models.Model):
 
     def get_absolute_url(self):
         return f"{reverse('opinions:opinion-list')}{self.query}"
+
+
+# The response ledger (事務局の対応) lives in its own module; imported here so that its
+# models belong to this app.
+from .responses.models import (  # noqa: E402, F401
+    PolicyDocument,
+    Response,
+    ResponseCategory,
+    ResponseReference,
+    ResponseRemark,
+    ResponseState,
+)

@@ -41,6 +41,18 @@ MODEL_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # Tag membership in the history: read through the remark's history pages.
     "historicalopinion_municipality_sizes": {},
     "historicalopinion_stakeholders": {},
+    # The response ledger (事務局の対応): 事務局 write and review responses and keep the
+    # policy documents they point into; 管理者 also curate the 対応区分 vocabulary.
+    "responsecategory": CURATED,
+    "policydocument": {ADMINISTRATOR: ALL, SECRETARIAT: ("add", "change", "view")},
+    "response": {ADMINISTRATOR: ALL, SECRETARIAT: ("add", "change", "view")},
+    "responseremark": CURATED,
+    "responsereference": CURATED,
+    "historicalresponsecategory": CURATED,
+    "historicalpolicydocument": CURATED,
+    "historicalresponse": CURATED,
+    "historicalresponseremark": CURATED,
+    "historicalresponsereference": CURATED,
     # A user's own saved searches: kept on マイページ, not curated by anyone.
     "savedsearch": {},
     # Kept by the database's triggers, read by the code: nobody edits them.
@@ -54,6 +66,9 @@ EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
         ("opinions", "view_unpublished_opinion"),
         ("opinions", "publish_opinion"),
         ("opinions", "export_opinion"),
+        ("opinions", "view_draft_response"),
+        ("opinions", "confirm_response"),
+        ("opinions", "publish_response"),
         ("auth", "view_user"),
         ("auth", "view_group"),
         # API tokens for other systems (django-rest-knox: hashed, expiring).
@@ -65,6 +80,9 @@ EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
         ("opinions", "view_unpublished_opinion"),
         ("opinions", "publish_opinion"),
         ("opinions", "export_opinion"),
+        ("opinions", "view_draft_response"),
+        ("opinions", "confirm_response"),
+        ("opinions", "publish_response"),
     ),
     MEMBER: (("opinions", "change_own_opinion"),),
 }

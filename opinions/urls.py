@@ -9,6 +9,8 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from . import api, saved_searches, views
+from .responses import api as response_api
+from .responses import urls as response_urls
 
 app_name = "opinions"
 
@@ -18,6 +20,7 @@ router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("opinions", api.OpinionViewSet, basename="api-opinion")
 router.register("themes", api.ThemeViewSet, basename="api-theme")
+router.register("responses", response_api.ResponseViewSet, basename="api-response")
 
 urlpatterns = [
     path("opinions/", views.OpinionListView.as_view(), name="opinion-list"),
@@ -76,6 +79,7 @@ urlpatterns = [
         views.SummaryExportView.as_view(file_format="txt"),
         name="summary-text",
     ),
+    *response_urls.urlpatterns,
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -28,6 +28,7 @@ from .forms import (
 )
 from .importers import render_summary
 from .models import Meeting, Opinion, SavedSearch, SourceDocument, Theme, visible_statuses
+from .responses import selectors as responses
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return visible_opinions(self.request).with_list_relations().in_document_order()
+        return responses.with_published_response(
+            visible_opinions(self.request).with_list_relations().in_document_order()
+        )
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
@@ -100,6 +103,12 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             detail_query=self.detail_query(page),
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
             facets=self.list_counts()[1],
+            response_facet=caching.cached(
+                self.request,
+                "response-facet",
+                caching.query_parts(self.request),
+                lambda: responses.category_facet(self.filterset),
+            ),
             chips=chips,
             chip_values=[value for _facet, value, _url, _lang in chips],
             query=query,
@@ -162,6 +171,7 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
         )
         context["citation_separator"] = citations.separator()
         context.update(self.hit_context())
+        context["shown_response"] = responses.published_response(self.object, visible)
         return context
 
     def hit_context(self) -> dict:
@@ -221,9 +231,16 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
                 theme, visible_opinions(self.request), counts.visible_scope(self.request.user)
             ),
         )
+        category_bars = caching.cached(
+            self.request,
+            "theme-response-bars",
+            theme.pk,
+            lambda: responses.category_bars(theme, visible_opinions(self.request)),
+        )
         return super().get_context_data(
             theme=theme,
             summary=summary,
+            category_bars=category_bars,
             list_url=selectors.list_url(theme=theme.slug),
             **kwargs,
         )
@@ -432,7 +449,7 @@ class MyPageView(LoginRequiredMixin, ListView):
     paginate_by = settings.OPINIONS_PAGE_SIZE
 
     def get_queryset(self):
-        return (
+        return responses.mypage_responses(
             Opinion.objects.authored_by(self.request.user)
             .select_related("theme__parent__parent", "reviewed_by")
             .order_by("-updated_at", "-pk")

@@ -6,6 +6,9 @@ from opinions.models import (
     Meeting,
     MunicipalitySize,
     Opinion,
+    PolicyDocument,
+    Response,
+    ResponseCategory,
     SourceDocument,
     Stakeholder,
     Theme,
@@ -94,3 +97,21 @@ class StakeholderFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"関係者{n}")
     slug = factory.Sequence(lambda n: f"stakeholder-{n}")
+
+
+class PolicyDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyDocument
+
+    title = factory.Sequence(lambda n: f"第{n}期総合戦略")
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    """A draft response (use ``tests.test_responses.published`` for a published one)."""
+
+    class Meta:
+        model = Response
+
+    author = factory.SubFactory(UserFactory)
+    category = factory.LazyFunction(lambda: ResponseCategory.objects.get(slug="reflected"))
+    reasoning = factory.Sequence(lambda n: f"ご意見を踏まえ、戦略に盛り込みました（{n}）。")

@@ -767,3 +767,106 @@ def test_import_a_revised_document_preview_change_a_match_and_import(page, seede
     tagged.refresh_from_db()
     assert tagged.status == Opinion.Status.HIDDEN  # the admin chose: hidden, not deleted
     assert Opinion.objects.filter(body__endswith="と考える。", position=1).exists()
+
+
+@pytest.fixture
+def ledger_seeded(seeded):
+    """The seed plus what the response ledger's migration provides (its 対応区分 and the
+    roles' new permissions), which the flush between transactional tests removed."""
+    ledger_migration = importlib.import_module("opinions.migrations.0013_responses")
+    ledger_migration.seed_categories(django_apps, None)
+    ledger_migration.grant(django_apps, None)
+
+
+def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded, ledger_seeded):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from opinions.models import PolicyDocument
+
+    author = user_in(roles.MEMBER, "iin", email="iin@example.jp")
+    user_in(roles.SECRETARIAT, "jimukyoku", is_staff=True)
+    user_in(roles.SECRETARIAT, "kakunin", is_staff=True)
+    PolicyDocument.objects.create(
+        title="第２期「まち・ひと・しごと創生総合戦略」", short_title="第２期総合戦略"
+    )
+    first, second, third = Opinion.objects.published().in_document_order()[:3]
+    Opinion.objects.filter(pk=first.pk).update(author=author)
+    grouped_reasoning = "ご意見を踏まえ、第２期総合戦略に関係人口の創出・拡大を盛り込みました。"
+
+    # 事務局 (1): two remarks under one response, a third on its own.
+    log_in(page, "jimukyoku", "/responses/")
+    assert page.get_by_role("heading", level=1).inner_text() == "事務局の対応"
+    assert_accessible(page, "workbench")
+    page.locator(f"#remark-{first.pk}").check()
+    page.locator(f"#remark-{second.pk}").check()
+    page.get_by_role("button", name="まとめて1つの対応にする").click()
+    assert "2 件の意見を対応" in page.locator("ul.messages").inner_text()
+    page.get_by_label("対応区分").select_option(label="反映済み")
+    page.get_by_label("考え方").fill(grouped_reasoning)
+    page.locator("#id_ref-0-document").select_option(label="第２期総合戦略")
+    page.locator("#id_ref-0-section").fill("第３章 2(1)")
+    page.locator("#id_ref-0-page").fill("12")
+    page.get_by_label("内部メモ").fill("課長了承済み（内部）")
+    page.get_by_role("button", name="下書きを保存").click()
+    assert "下書きを保存しました。" in page.locator("ul.messages").inner_text()
+    assert "自分が最後に書いた対応は確認できません" in page.content()
+    assert_accessible(page, "response edit page")
+    shot(page, "response-edit")
+
+    page.goto(f"{page.base}/responses/")
+    page.locator(f"tr[data-opinion='{third.pk}']").get_by_role(
+        "button", name=re.compile("対応を書く")
+    ).click()
+    page.get_by_label("対応区分").select_option(label="今後の検討課題")
+    page.get_by_label("考え方").fill("今後の検討の参考とさせていただきます。")
+    page.get_by_role("button", name="下書きを保存").click()
+    page.goto(f"{page.base}/responses/")
+    shot(page, "workbench")
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    page.screenshot(path=ROOT / "docs" / "screenshots" / "responses-workbench.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # 事務局 (2): a second member confirms and publishes both.
+    page.context.clear_cookies()
+    log_in(page, "kakunin", "/responses/?state=draft")
+    for remark in (first, third):
+        page.locator(f"tr[data-opinion='{remark.pk}']").get_by_role(
+            "link", name=re.compile("を開く")
+        ).click()
+        page.get_by_role("button", name="内容を確認した").click()
+        assert "確認しました" in page.locator("ul.messages").inner_text()
+        page.get_by_role("button", name="公開する").click()
+        assert "公開しました" in page.locator("ul.messages").inner_text()
+        page.goto(f"{page.base}/responses/?state=draft")
+
+    # The public: the detail page and the list's facet.
+    page.context.clear_cookies()
+    page.goto(f"{page.base}{first.get_absolute_url()}")
+    answer = page.locator("section.response")
+    assert grouped_reasoning in answer.inner_text()
+    assert "第３章 2(1) p.12" in answer.inner_text()
+    assert answer.locator(f"a[href='{second.get_absolute_url()}']").count() == 1
+    assert "課長了承済み" not in page.content()
+    assert_accessible(page, "detail with a response")
+    shot(page, "detail-response")
+    page.goto(f"{page.base}/opinions/")
+    page.get_by_label(re.compile("^反映済み")).check()
+    page.get_by_role("button", name="絞り込む").click()
+    assert "2 件の意見" in page.locator("#result-count").inner_text()
+    assert page.locator(".response-marker").count() == 2
+    assert_accessible(page, "list with the response facet")
+
+    # The author of the first remark on マイページ.
+    log_in(page, "iin", "/mypage/")
+    assert grouped_reasoning in page.locator(".response--mypage").inner_text()
+
+    # The export, from the workbench's link.
+    page.context.clear_cookies()
+    log_in(page, "jimukyoku", "/responses/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="ご意見と対応（Excel）").click()
+    sheet = load_workbook(BytesIO(Path(download.value.path()).read_bytes())).active
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert grouped_reasoning in cells and first.body in cells and second.body in cells

@@ -115,15 +115,25 @@ def test_an_undeclared_or_altered_object_is_reported(on_postgresql, db):
     ]
 
 
-def test_the_declarations_are_what_the_migration_shows(on_postgresql, db):
-    """``sqlmigrate`` prints the files as they run (no SQL assembled in Python)."""
+def test_the_declarations_are_what_the_migrations_show(on_postgresql, db):
+    """Every declared file is loaded by a migration, and ``sqlmigrate`` prints it as it runs
+    (no SQL assembled in Python)."""
     from io import StringIO
 
     from django.core.management import call_command
+    from django.db.migrations.loader import MigrationLoader
 
-    out = StringIO()
-    call_command("sqlmigrate", "opinions", "0013", stdout=out)
+    loads = {}
+    for (app, name), migration in MigrationLoader(connection).disk_migrations.items():
+        for operation in migration.operations:
+            if app == "opinions" and isinstance(operation, dbobjects.LoadSQL):
+                loads[(operation.vendor, operation.name)] = name
+    for vendor, names in dbobjects.FILES.items():
+        for name in names:
+            assert (vendor, name) in loads, f"{vendor}/{name}.sql is loaded by no migration"
     for name in dbobjects.FILES["postgresql"]:
+        out = StringIO()
+        call_command("sqlmigrate", "opinions", loads[("postgresql", name)], stdout=out)
         assert dbobjects.source("postgresql", name).strip() in out.getvalue()
 
 

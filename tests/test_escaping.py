@@ -102,3 +102,63 @@ def test_exports_keep_markup_as_plain_text(client, hostile):
         io.BytesIO(b"".join(docx.streaming_content) if docx.streaming else docx.content)
     )
     assert any(HOSTILE in paragraph.text for paragraph in document.paragraphs)
+
+
+@pytest.fixture
+def hostile_response(hostile):
+    """A published response whose text, 反映先 and category name are hostile too."""
+    from opinions.models import PolicyDocument, Response, ResponseCategory
+    from opinions.responses import services as response_services
+    from tests.factories import UserFactory
+
+    writer, checker = UserFactory(username="writer"), UserFactory(username="checker")
+    for user in (writer, checker):
+        user.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    ResponseCategory.objects.filter(slug="reflected").update(name=f"反映{HOSTILE[:30]}")
+    response = response_services.group_remarks(remarks=[hostile], by=writer)
+    response = response_services.save_response(
+        response.pk,
+        by=writer,
+        expected_version=Response.objects.get(pk=response.pk).version,
+        category=ResponseCategory.objects.get(slug="reflected"),
+        reasoning=HOSTILE,
+        memo=HOSTILE,
+        references=[
+            response_services.Reference(
+                document=PolicyDocument.objects.create(title=f"戦略{HOSTILE}"), section=HOSTILE
+            )
+        ],
+    )
+    response = response_services.confirm_response(
+        response.pk, by=checker, expected_version=response.version
+    )
+    response_services.publish_response(response.pk, by=checker, expected_version=response.version)
+    return writer, Response.objects.get(pk=response.pk)
+
+
+def test_responses_are_escaped_on_public_and_workbench_pages(client, hostile_response, hostile):
+    writer, response = hostile_response
+    public = [hostile.get_absolute_url(), "/opinions/?theme=sdgs", "/themes/sdgs/"]
+    for url in public:
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html and "<img src=x" not in html, url
+    assert "&lt;script&gt;" in client.get(hostile.get_absolute_url()).content.decode()
+    client.force_login(writer)
+    for url in (reverse("opinions:response-workbench"), response.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html and "<img src=x" not in html, url
+        assert "&lt;script&gt;" in html, url
+
+
+def test_the_ledger_spreadsheet_keeps_markup_as_text(client, hostile_response):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    writer, _response = hostile_response
+    writer.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    client.force_login(writer)
+    content = b"".join(client.get(reverse("opinions:response-export-xlsx")).streaming_content)
+    cells = [c for row in load_workbook(BytesIO(content)).active.iter_rows() for c in row]
+    reasoning = [c for c in cells if isinstance(c.value, str) and c.value.startswith("<script>")]
+    assert reasoning and all(c.data_type == "s" for c in reasoning)

@@ -22,6 +22,7 @@ from opinions.models import (
     Committee,
     MunicipalitySize,
     Opinion,
+    ResponseCategory,
     SourceDocument,
     Stakeholder,
     TagRule,
@@ -92,6 +93,12 @@ def japanese_chrome(html: str, entered: tuple[str, ...] = ()) -> list[str]:
                 for text in (tag.name, tag.description)
             ),
             *Committee.objects.values_list("name", flat=True),
+            # The 対応区分 are a curated vocabulary (data, like the tags), seeded in Japanese.
+            *(
+                text
+                for category in ResponseCategory.objects.all()
+                for text in (category.name, category.description)
+            ),
             *(str(document) for document in SourceDocument.objects.all()),
             *SourceDocument.objects.values_list("slug", flat=True),  # in links and <option>s
         ]
@@ -531,7 +538,7 @@ def test_theme_index_marks_every_theme_as_japanese(english, seed):
 def test_theme_page_marks_themes_chart_labels_and_remarks_as_japanese(english, seed):
     response = english.get(reverse("opinions:theme-detail", args=["dai1ki-kadai"]))
     summary = response.context["summary"]
-    bars = [*summary.size_bars, *summary.stakeholder_bars]
+    bars = [*summary.size_bars, *summary.stakeholder_bars, *response.context["category_bars"]]
     html = assert_data_in_japanese(
         response,
         *(node.theme.display_name for node in summary.subtree),

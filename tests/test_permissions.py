@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from opinions import roles, services
-from opinions.models import Opinion, Theme
+from opinions.models import Opinion, Response, ResponseCategory, Theme
+from opinions.responses import services as response_services
 from tests.factories import UserFactory
 from tests.pages import fresh_get
 
@@ -44,7 +45,44 @@ def world(seed):
         Opinion.objects.filter(pk=opinion.pk).update(status=status)
         remarks[status] = Opinion.objects.get(pk=opinion.pk)
     remarks["published"] = Opinion.objects.get(position=1)
+    remarks.update(answered(users))
     return users, remarks
+
+
+DRAFT_REASONING = "まだ公開していない考え方です"
+MEMO = "課長だけが知る内部メモです"
+
+
+def answered(users):
+    """A draft, a confirmed and a published response (each with a memo) on published remarks."""
+    writer = users["secretariat"]
+    checker = UserFactory(username="checker", is_staff=True)
+    checker.groups.add(Group.objects.get(name=roles.SECRETARIAT))
+    made = {}
+    for position, state in ((2, "draft"), (3, "confirmed"), (4, "published")):
+        remark = Opinion.objects.get(position=position)
+        response = response_services.group_remarks(remarks=[remark], by=writer)
+        reasoning = f"{DRAFT_REASONING}（{state}）" if state != "published" else "公開した考え方"
+        response = response_services.save_response(
+            response.pk,
+            by=writer,
+            expected_version=Response.objects.get(pk=response.pk).version,
+            category=ResponseCategory.objects.get(slug="future-study"),
+            reasoning=reasoning,
+            memo=f"{MEMO}（{state}）",
+            references=[],
+        )
+        if state != "draft":
+            response = response_services.confirm_response(
+                response.pk, by=checker, expected_version=response.version
+            )
+        if state == "published":
+            response = response_services.publish_response(
+                response.pk, by=checker, expected_version=response.version
+            )
+        made[f"{state}_response"] = response
+        made[f"{state}_answered"] = remark
+    return made
 
 
 def url_table(remarks):
@@ -150,6 +188,27 @@ def url_table(remarks):
         ("api themes", "get", reverse("opinions:api-theme-list"), ok),
         ("api tags", "get", reverse("opinions:api-tags"), ok),
         ("api schema", "get", reverse("opinions:api-schema"), ok),
+        ("response workbench", "get", reverse("opinions:response-workbench"), staff_only),
+        ("response workbench theme", "get", reverse("opinions:response-workbench") + "?theme=sdgs", staff_only),
+        ("response edit", "get", remarks["draft_response"].get_absolute_url(), staff_only),
+        ("response published edit", "get", remarks["published_response"].get_absolute_url(), staff_only),
+        ("response bulk", "post", reverse("opinions:response-bulk"),
+         {"anonymous": login, "member": 403, "other_member": 403, "secretariat": 302, "administrator": 302}),
+        ("response remove remark", "post",
+         # a confirmed response keeps its remarks (refused with a message), so the matrix can go on
+         reverse("opinions:response-remove-remark", args=[remarks["confirmed_response"].pk, remarks["confirmed_answered"].pk]),
+         {"anonymous": login, "member": 403, "other_member": 403, "secretariat": 302, "administrator": 302}),
+        ("response export docx", "get", reverse("opinions:response-export-docx"), exporter),
+        ("response export xlsx", "get", reverse("opinions:response-export-xlsx"), exporter),
+        ("api responses", "get", reverse("opinions:api-response-list"), ok),
+        ("api published response", "get",
+         reverse("opinions:api-response-detail", args=[remarks["published_response"].pk]), ok),
+        ("api draft response", "get",
+         reverse("opinions:api-response-detail", args=[remarks["draft_response"].pk]),
+         {"anonymous": 404, "member": 404, "other_member": 404, "secretariat": 200, "administrator": 200}),
+        ("admin responses", "get", reverse("admin:opinions_response_changelist"), admin_site),
+        ("admin add category", "get", reverse("admin:opinions_responsecategory_add"),
+         {"anonymous": login, "member": login, "other_member": login, "secretariat": 403, "administrator": 200}),
     ]  # fmt: skip
 
 
@@ -329,3 +388,80 @@ def test_the_summary_document_leaves_out_returned_remarks(client, world, export)
         text = response.content.decode()
     assert "（pending）" in text
     assert "（returned）" not in text and "（hidden）" not in text and "（withdrawn）" not in text
+
+
+RESPONSE_PAGES = [
+    *PUBLIC_PAGES,
+    "/opinions/?response=future-study",
+    "/opinions/?response=none",
+]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "other_member"])
+def test_draft_and_confirmed_responses_and_memos_appear_nowhere_public(client, world, role):
+    users, remarks = world
+    if users[role]:
+        client.force_login(users[role])
+    pages = [
+        *RESPONSE_PAGES,
+        *(
+            remarks[f"{state}_answered"].get_absolute_url()
+            for state in ("draft", "confirmed", "published")
+        ),
+        *(
+            remarks[f"{state}_answered"].theme.get_absolute_url()
+            for state in ("draft", "confirmed")
+        ),
+        reverse("opinions:api-response-list"),
+        reverse("opinions:api-opinion-list"),
+        reverse("opinions:mypage") if users[role] else "/opinions/",
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert DRAFT_REASONING not in html, url
+        assert MEMO not in html, url
+    published_page = client.get(remarks["published_answered"].get_absolute_url()).content.decode()
+    assert "公開した考え方" in published_page
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "other_member"])
+def test_the_category_facet_counts_only_published_responses(client, world, role):
+    users, remarks = world
+    if users[role]:
+        client.force_login(users[role])
+    facet = {o.value: o.count for o in client.get("/opinions/").context["response_facet"]}
+    assert facet["future-study"] == 1
+    section = remarks["published_answered"].breadcrumbs[0]
+    bars = client.get(section.get_absolute_url()).context["category_bars"]
+    assert {bar.label: bar.count for bar in bars}["今後の検討課題"] == 1
+
+
+def test_the_ledger_export_holds_published_responses_only_even_for_the_secretariat(client, world):
+    from io import BytesIO
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    users, _remarks = world
+    client.force_login(users["secretariat"])
+    docx = client.get(reverse("opinions:response-export-docx"))
+    text = "\n".join(
+        cell.text
+        for table in Document(BytesIO(b"".join(docx.streaming_content))).tables
+        for row in table.rows
+        for cell in row.cells
+    )
+    xlsx = client.get(reverse("opinions:response-export-xlsx"))
+    sheet = load_workbook(BytesIO(b"".join(xlsx.streaming_content))).active
+    cells = "\n".join(str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value)
+    for exported in (text, cells):
+        assert "公開した考え方" in exported
+        assert DRAFT_REASONING not in exported and MEMO not in exported
+        assert SECRET not in exported  # unpublished remarks are not in it either
+
+
+def test_the_api_never_gives_the_memo_even_to_staff(client, world):
+    users, _remarks = world
+    client.force_login(users["secretariat"])
+    listing = str(client.get(reverse("opinions:api-response-list")).json())
+    assert DRAFT_REASONING in listing and MEMO not in listing
