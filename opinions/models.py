@@ -731,3 +731,7 @@ class SynonymGroup(models.Model):
 
         if len(self.term_list) < 2:
             raise ValidationError({"terms": _("2語以上を入力してください。")}, code="too_few_terms")
+
+
+# The text analysis keeps its models in its own package (opinions/analysis/).
+from .analysis.models import AnalysisIndex, RemarkAnalysis, RemarkGroup, ThemeDigest  # noqa: E402, F401
