@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from . import api, views
+from .analysis import views as analysis_views
 
 app_name = "opinions"
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("themes/", views.ThemeIndexView.as_view(), name="theme-index"),
     path("themes/<str:slug>/", views.ThemeDetailView.as_view(), name="theme-detail"),
     path("crosstab/", views.CrossTabView.as_view(), name="crosstab"),
+    path("gaps/", analysis_views.GapsView.as_view(), name="gaps"),
     path("submit/", views.SubmitView.as_view(), name="submit"),
     path("submit/done/<int:pk>/", views.SubmitDoneView.as_view(), name="submit-done"),
     path("mypage/", views.MyPageView.as_view(), name="mypage"),

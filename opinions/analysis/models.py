@@ -25,7 +25,7 @@ class RemarkAnalysis(models.Model):
         related_name="analysis",
         verbose_name=_("意見"),
     )
-    method = models.CharField(_("手法"), max_length=60)
+    method = models.CharField(_("手法"), max_length=100)
     vector = models.BinaryField(_("ベクトル"))
     cell = models.PositiveIntegerField(_("区画"), default=0)
     # Distinct content terms (normalized morphemes) in order of appearance.
@@ -47,7 +47,7 @@ class AnalysisIndex(models.Model):
     """The corpus statistics of one full computation: the coarse cells' centroids and the
     document frequency of each term (for keyword weights). The newest row is in force."""
 
-    method = models.CharField(_("手法"), max_length=60)
+    method = models.CharField(_("手法"), max_length=100)
     centroids = models.BinaryField(_("区画の重心"))
     documents = models.PositiveIntegerField(_("意見数"))
     document_frequency = models.JSONField(_("語の文書頻度"), default=dict)
@@ -71,7 +71,7 @@ class ThemeDigest(models.Model):
     theme = models.OneToOneField(
         "opinions.Theme", on_delete=models.CASCADE, related_name="digest", verbose_name=_("テーマ")
     )
-    method = models.CharField(_("手法"), max_length=60)
+    method = models.CharField(_("手法"), max_length=100)
     version = models.CharField(_("版"), max_length=60)
     fingerprint = models.CharField(_("入力の指紋"), max_length=64)
     remarks = models.PositiveIntegerField(_("意見数"))

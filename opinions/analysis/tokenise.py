@@ -85,3 +85,8 @@ def terms(text: str) -> list[str]:
 def distinct(items: Iterable[str]) -> list[str]:
     """``items`` without repeats, first occurrence order kept."""
     return list(dict.fromkeys(items))
+
+
+def normalize_text(text: str) -> str:
+    """Width- and case-folded text, as search and the bigram overlap compare it."""
+    return unicodedata.normalize("NFKC", text).casefold()

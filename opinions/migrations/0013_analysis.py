@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             name='AnalysisIndex',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(max_length=60, verbose_name='手法')),
+                ('method', models.CharField(max_length=100, verbose_name='手法')),
                 ('centroids', models.BinaryField(verbose_name='区画の重心')),
                 ('documents', models.PositiveIntegerField(verbose_name='意見数')),
                 ('document_frequency', models.JSONField(default=dict, verbose_name='語の文書頻度')),
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
             name='RemarkAnalysis',
             fields=[
                 ('opinion', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='analysis', serialize=False, to='opinions.opinion', verbose_name='意見')),
-                ('method', models.CharField(max_length=60, verbose_name='手法')),
+                ('method', models.CharField(max_length=100, verbose_name='手法')),
                 ('vector', models.BinaryField(verbose_name='ベクトル')),
                 ('cell', models.PositiveIntegerField(default=0, verbose_name='区画')),
                 ('terms', models.JSONField(default=list, verbose_name='語')),
@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
             name='ThemeDigest',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(max_length=60, verbose_name='手法')),
+                ('method', models.CharField(max_length=100, verbose_name='手法')),
                 ('version', models.CharField(max_length=60, verbose_name='版')),
                 ('fingerprint', models.CharField(max_length=64, verbose_name='入力の指紋')),
                 ('remarks', models.PositiveIntegerField(verbose_name='意見数')),
