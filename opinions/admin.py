@@ -604,3 +604,7 @@ class SynonymGroupAdmin(SimpleHistoryAdmin):
     list_filter = ["is_active"]
     search_fields = ["terms", "note"]
     ordering = ["pk"]
+
+
+# The stored text analysis (opinions/analysis/admin.py).
+from .analysis import admin as analysis_admin  # noqa: E402, F401

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from . import vectors
 from .models import RemarkAnalysis, RemarkGroup, ThemeDigest
@@ -260,3 +261,21 @@ def theme_digest(theme, visible) -> Digest | None:
         version=digest.version,
         computed_at=digest.computed_at,
     )
+
+
+def merge_groups(groups: list[RemarkGroup]) -> RemarkGroup:
+    """Fold ``groups`` (of one theme) into the first by position: its members become the
+    union, most central first as they were; the others are removed. Raises ValueError
+    (with a message for staff) for fewer than two groups or groups of different themes."""
+    if len(groups) < 2:
+        raise ValueError(_("統合するには2つ以上のまとまりを選んでください。"))
+    if len({g.digest_id for g in groups}) > 1:
+        raise ValueError(_("同じテーマのまとまりだけを統合できます。"))
+    groups = sorted(groups, key=lambda g: g.position)
+    kept, merged = groups[0], groups[1:]
+    with transaction.atomic():
+        kept.members = list(dict.fromkeys(pk for g in groups for pk in g.members))
+        kept.keywords = list(dict.fromkeys(t for g in groups for t in g.keywords))[:5]
+        kept.save(update_fields=["members", "keywords"])
+        RemarkGroup.objects.filter(pk__in=[g.pk for g in merged]).delete()
+    return kept

@@ -36,7 +36,7 @@ def _tokenizer():
     # A Sudachi tokenizer is not thread-safe: one per thread (gunicorn runs threads).
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
         _local.tokenizer = tokenizer
     return tokenizer
 

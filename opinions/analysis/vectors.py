@@ -48,16 +48,27 @@ def _embedder():
 
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Unit-length float32 embeddings of ``texts`` ("passage: " prefix, as e5 expects),
-    one row each; the same text always gives the same vector."""
-    if not texts:
-        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    one row each; the same text always gives the same vector, so recent ones are kept
+    (the submission form embeds a text on confirmation and again once saved)."""
     import unicodedata
 
-    model = _embedder()
-    with _model_lock:  # the engine's handle is not documented as thread-safe
-        vectors = model.passage([unicodedata.normalize("NFKC", t) for t in texts])
-    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
-    return normalise(vectors)
+    texts = [unicodedata.normalize("NFKC", t) for t in texts]
+    missing = list(dict.fromkeys(t for t in texts if t not in _recent))
+    if missing:
+        model = _embedder()
+        with _model_lock:  # the engine's handle is not documented as thread-safe
+            computed = np.asarray(model.passage(missing), dtype=np.float32)
+        computed = normalise(computed.reshape(len(missing), -1))
+        if len(_recent) + len(missing) > _RECENT_LIMIT:
+            _recent.clear()
+        _recent.update(zip(missing, computed, strict=True))
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    return np.vstack([_recent[t] for t in texts])
+
+
+_recent: dict[str, np.ndarray] = {}
+_RECENT_LIMIT = 4096
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

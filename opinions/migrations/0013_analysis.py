@@ -24,6 +24,27 @@ def attach_data_version(apps, schema_editor):
                 )
 
 
+# Staff name and merge the groups of similar remarks; the rest is computed, read-only.
+GRANTS = {
+    "管理者": ["view_remarkgroup", "change_remarkgroup", "view_themedigest"],
+    "事務局": ["view_remarkgroup", "change_remarkgroup", "view_themedigest"],
+}
+
+
+def grant(apps, schema_editor):
+    from opinions.migration_ops import create_permissions_now
+
+    create_permissions_now(apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GRANTS.items():
+        group = Group.objects.filter(name=name).first()
+        if group is not None:
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label="opinions", codename__in=codenames)
+            )
+
+
 def detach_data_version(apps, schema_editor):
     for table in TRIGGERED_TABLES:
         if schema_editor.connection.vendor == "postgresql":
@@ -110,4 +131,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(attach_data_version, detach_data_version),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]
