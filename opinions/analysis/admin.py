@@ -48,17 +48,13 @@ class RemarkGroupAdmin(admin.ModelAdmin):
     list_display = ["display_label", "digest", "position", "size"]
     list_filter = ["digest__theme"]
     list_select_related = ["digest__theme"]
-    fields = ["digest", "position", "label", "keywords", "central", "members"]
-    readonly_fields = ["digest", "position", "keywords", "central", "members"]
+    fields = ["digest", "position", "label", "keywords", "central", "size", "members"]
+    readonly_fields = ["digest", "position", "keywords", "central", "size", "members"]
     actions = ["merge"]
 
     @admin.display(description=gettext_lazy("名前"))
     def display_label(self, obj):
         return obj.display_label
-
-    @admin.display(description=gettext_lazy("意見の数"))
-    def size(self, obj):
-        return len(obj.members)
 
     def has_add_permission(self, request):
         return False

@@ -31,6 +31,8 @@ SEED = 0
 # merely on-topic remarks are not taken for one, half their content terms shared.
 OVERLAP_COSINE = 0.93
 OVERLAP_TERMS = 0.5
+MAX_PAIRS = 5000
+MAX_OVERLAPS = 10  # groups stored per theme, the largest
 
 
 def class_tfidf(classes: dict[object, Counter], *, limit: int = KEYWORDS) -> dict[object, list]:
@@ -89,11 +91,15 @@ def _ranked_by_centrality(remarks: list[_Remark]) -> list[_Remark]:
 
 
 def _overlaps(remarks: list[_Remark]) -> list[list[int]]:
-    """Groups of remarks making the same point (connected pairs), largest first."""
+    """Groups of remarks making the same point (connected pairs), largest first.
+
+    Pairs are found block by block with matrix products, and at most ``MAX_PAIRS`` of
+    them are kept (the closest found first in document order), so a theme of 100,000
+    remarks costs seconds, not a pass over five billion pairs in Python.
+    """
     if len(remarks) < 2:
         return []
     matrix = np.vstack([r.vector for r in remarks])
-    scores = matrix @ matrix.T
     parent = list(range(len(remarks)))
 
     def root(i):
@@ -103,18 +109,27 @@ def _overlaps(remarks: list[_Remark]) -> list[list[int]]:
         return i
 
     sets = [set(r.terms) for r in remarks]
-    for i in range(len(remarks)):
-        for j in range(i + 1, len(remarks)):
-            if scores[i, j] < OVERLAP_COSINE:
+    pairs = 0
+    for start in range(0, len(remarks), 1000):
+        block = matrix[start : start + 1000] @ matrix.T
+        rows, cols = np.nonzero(block >= OVERLAP_COSINE)
+        for row, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            i = start + row
+            if j <= i:
                 continue
             shared = len(sets[i] & sets[j]) / max(min(len(sets[i]), len(sets[j])), 1)
             if shared >= OVERLAP_TERMS:
                 parent[root(j)] = root(i)
+                pairs += 1
+            if pairs >= MAX_PAIRS:
+                break
+        if pairs >= MAX_PAIRS:
+            break
     groups: dict[int, list[int]] = {}
     for i, r in enumerate(remarks):
         groups.setdefault(root(i), []).append(r.pk)
     found = [sorted(g) for g in groups.values() if len(g) > 1]
-    return sorted(found, key=lambda g: (-len(g), g[0]))
+    return sorted(found, key=lambda g: (-len(g), g[0]))[:MAX_OVERLAPS]
 
 
 def _clusters(remarks: list[_Remark]) -> list[tuple[list[_Remark], list[str]]]:
@@ -203,6 +218,7 @@ def compute_digests(*, force: bool = False) -> tuple[int, int]:
                     keywords=words,
                     central_id=members[0].pk,
                     members=[r.pk for r in members],
+                    size=len(members),
                 )
                 for position, (members, words) in enumerate(_clusters(mine), start=1)
             )
@@ -237,9 +253,9 @@ def theme_digest(theme, visible) -> Digest | None:
     digest = ThemeDigest.objects.filter(theme=theme).first()
     if digest is None or not digest.remarks:
         return None
-    groups = list(digest.groups.all())
+    groups = list(digest.groups.defer("members"))
     wanted = {*digest.central, *(pk for g in digest.overlaps for pk in g)}
-    wanted |= {pk for g in groups for pk in g.members[:1]}
+    wanted |= {g.central_id for g in groups if g.central_id}
     shown = visible.filter(pk__in=wanted).only(
         "pk", "body", "position", "source_document_id", "meeting_id"
     )
@@ -248,9 +264,9 @@ def theme_digest(theme, visible) -> Digest | None:
         keywords=[term for term, _ in digest.keywords],
         central=[loaded[pk] for pk in digest.central if pk in loaded],
         groups=[
-            Group(g.display_label, g.keywords, loaded[g.members[0]], len(g.members) - 1, g.pk)
+            Group(g.display_label, g.keywords, loaded[g.central_id], g.size - 1, g.pk)
             for g in groups
-            if g.members and g.members[0] in loaded
+            if g.central_id in loaded
         ],
         overlaps=[
             found
@@ -276,6 +292,8 @@ def merge_groups(groups: list[RemarkGroup]) -> RemarkGroup:
     with transaction.atomic():
         kept.members = list(dict.fromkeys(pk for g in groups for pk in g.members))
         kept.keywords = list(dict.fromkeys(t for g in groups for t in g.keywords))[:5]
-        kept.save(update_fields=["members", "keywords"])
+        kept.size = len(kept.members)
+        kept.central = kept.central or next((g.central for g in groups if g.central_id), None)
+        kept.save(update_fields=["members", "keywords", "size", "central"])
         RemarkGroup.objects.filter(pk__in=[g.pk for g in merged]).delete()
     return kept

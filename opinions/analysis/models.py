@@ -111,6 +111,8 @@ class RemarkGroup(models.Model):
         verbose_name=_("中心的な意見"),
     )
     members = models.JSONField(_("意見"), default=list)  # opinion ids, most central first
+    # len(members), so that the theme page need not read the lists.
+    size = models.PositiveIntegerField(_("意見の数"), default=0)
 
     class Meta:
         verbose_name = _("意見のまとまり")

@@ -90,3 +90,24 @@ def distinct(items: Iterable[str]) -> list[str]:
 def normalize_text(text: str) -> str:
     """Width- and case-folded text, as search and the bigram overlap compare it."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def spelling_variants(texts: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """Nouns written more than one way across ``texts`` (仕事 / しごと, メリハリ / めりはり):
+    [(normalized form, [spellings seen, commonest first])]. Only nouns and 形状詞, whose
+    spellings differ by 表記ゆれ alone (a verb's forms also differ by inflection)."""
+    seen: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for surface, normalized, pos in morphemes(text):
+            if pos[0] not in ("名詞", "形状詞") or pos[1] in ("数詞", "代名詞"):
+                continue
+            if len(normalized) < 2 or normalized in STOP_TERMS:
+                continue
+            spellings = seen.setdefault(normalized, {})
+            folded = surface.casefold()
+            spellings[folded] = spellings.get(folded, 0) + 1
+    return [
+        (normalized, sorted(spellings, key=lambda s: (-spellings[s], s)))
+        for normalized, spellings in sorted(seen.items())
+        if len(spellings) > 1
+    ]

@@ -121,6 +121,7 @@ class Migration(migrations.Migration):
                 ('label', models.CharField(blank=True, help_text='空欄なら特徴語を名前として表示します', max_length=100, verbose_name='名前')),
                 ('keywords', models.JSONField(default=list, verbose_name='特徴語')),
                 ('members', models.JSONField(default=list, verbose_name='意見')),
+                ('size', models.PositiveIntegerField(default=0, verbose_name='意見の数')),
                 ('central', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='opinions.opinion', verbose_name='中心的な意見')),
                 ('digest', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='opinions.themedigest', verbose_name='テーマの要約')),
             ],

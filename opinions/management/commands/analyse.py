@@ -27,8 +27,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch", type=int, default=256, help="一度に埋め込む意見の数（既定: 256）"
         )
+        parser.add_argument(
+            "--variants",
+            action="store_true",
+            help="公開中の意見で表記が揺れている語（仕事／しごと など）を表示する",
+        )
+        parser.add_argument(
+            "--add-variants",
+            action="store_true",
+            help="表記ゆれを検索の同義語グループとして追加する（管理画面で見直し・無効化できます）",
+        )
+        parser.add_argument(
+            "--by-sentence",
+            action="store_true",
+            help="文ごとに一度だけ埋め込み、意見は文のベクトルの和とする"
+            "（シードの文を組み合わせたベンチマーク用の合成データ向け）",
+        )
 
-    def handle(self, *args, force, evaluate, batch, **options):
+    def handle(self, *args, force, evaluate, batch, by_sentence, variants, add_variants, **options):
         started = time.monotonic()
         done = [0]
 
@@ -37,7 +53,7 @@ class Command(BaseCommand):
             if options["verbosity"] > 1:
                 self.stdout.write(f"  {done[0]} 件を埋め込みました")
 
-        remarks = vectors.rebuild(batch=batch, progress=progress)
+        remarks = vectors.rebuild(batch=batch, progress=progress, by_sentence=by_sentence)
         computed, kept = digests.compute_digests(force=force)
         self.stdout.write(
             f"{remarks} 件の意見を分析しました（新たに埋め込んだもの {done[0]} 件）。"
@@ -46,6 +62,28 @@ class Command(BaseCommand):
         )
         if evaluate:
             self._print_evaluation()
+        if variants or add_variants:
+            self._variants(add=add_variants)
+
+    def _variants(self, *, add):
+        from opinions.analysis.tokenise import spelling_variants
+        from opinions.models import Opinion, SynonymGroup
+
+        bodies = Opinion.objects.published().values_list("body", flat=True).iterator()
+        found = spelling_variants(bodies)
+        existing = {frozenset(g.term_list) for g in SynonymGroup.objects.all()}
+        added = 0
+        self.stdout.write("")
+        self.stdout.write(f"表記ゆれ {len(found)} 語（形態素解析の正規化形でまとめたもの）:")
+        for normalized, spellings in found:
+            self.stdout.write(f"  {normalized}: {' / '.join(spellings)}")
+            if add and frozenset(spellings) not in existing:
+                SynonymGroup.objects.create(
+                    terms="\n".join(spellings), note="表記ゆれ（形態素解析による）"
+                )
+                added += 1
+        if add:
+            self.stdout.write(f"同義語グループを {added} 件追加しました。")
 
     def _print_evaluation(self):
         results = evaluation.evaluate()
