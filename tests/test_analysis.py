@@ -356,3 +356,21 @@ def test_hidden_remarks_are_not_counted_in_gaps(client):
     response = client.get(reverse("opinions:gaps"))
     row = next(r for r in response.context["rows"] if r.size == size)
     assert row.total == 0
+
+
+# --- The benchmark's synthetic remarks ---------------------------------------------------
+
+
+def test_synthetic_remarks_are_analysed_sentence_by_sentence(seed):
+    """The generator writes without save(); analyse --by-sentence embeds each distinct
+    sentence once and a remark as the normalised sum of its sentences."""
+    from opinions.generators import generate_opinions, split_sentences
+
+    generate_opinions(30, seed=1)
+    call_command("analyse", "--by-sentence", stdout=StringIO())
+    assert RemarkAnalysis.objects.count() == Opinion.objects.count()
+    synthetic = Opinion.objects.order_by("-pk").first()
+    parts = split_sentences(synthetic.body)
+    expected = vectors.normalise(vectors.embed(parts).sum(axis=0)[None, :])[0]
+    stored = vectors.from_bytes(RemarkAnalysis.objects.get(pk=synthetic.pk).vector)
+    assert float(stored @ expected) > 0.999

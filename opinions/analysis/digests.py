@@ -33,6 +33,7 @@ OVERLAP_COSINE = 0.93
 OVERLAP_TERMS = 0.5
 MAX_PAIRS = 5000
 MAX_OVERLAPS = 10  # groups stored per theme, the largest
+OVERLAP_QUOTED = 5  # remarks stored per group
 
 
 def class_tfidf(classes: dict[object, Counter], *, limit: int = KEYWORDS) -> dict[object, list]:
@@ -129,7 +130,9 @@ def _overlaps(remarks: list[_Remark]) -> list[list[int]]:
     for i, r in enumerate(remarks):
         groups.setdefault(root(i), []).append(r.pk)
     found = [sorted(g) for g in groups.values() if len(g) > 1]
-    return sorted(found, key=lambda g: (-len(g), g[0]))[:MAX_OVERLAPS]
+    # The page quotes a few of each: the largest groups, their first remarks in order.
+    found = sorted(found, key=lambda g: (-len(g), g[0]))[:MAX_OVERLAPS]
+    return [g[:OVERLAP_QUOTED] for g in found]
 
 
 def _clusters(remarks: list[_Remark]) -> list[tuple[list[_Remark], list[str]]]:
