@@ -320,6 +320,7 @@ PAGES = [
     lambda o, t: t["themes"][0].parent.get_absolute_url(),
     lambda o, t: reverse("opinions:crosstab"),
     lambda o, t: reverse("opinions:crosstab") + "?axis=size",
+    lambda o, t: reverse("opinions:gaps"),
 ]
 
 
