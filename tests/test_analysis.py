@@ -374,3 +374,13 @@ def test_synthetic_remarks_are_analysed_sentence_by_sentence(seed):
     expected = vectors.normalise(vectors.embed(parts).sum(axis=0)[None, :])[0]
     stored = vectors.from_bytes(RemarkAnalysis.objects.get(pk=synthetic.pk).vector)
     assert float(stored @ expected) > 0.999
+
+
+def test_import_preview_checks_every_text_in_one_batch(analysed):
+    from opinions.analysis.related import near_duplicates_of_each
+
+    original = Opinion.objects.get(position=50)
+    found = near_duplicates_of_each(
+        [original.body, "全く関係のない文章です。"], visible_to=UserFactory()
+    )
+    assert [[o.pk for o in f] for f in found] == [[original.pk], []]

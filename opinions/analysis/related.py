@@ -93,3 +93,10 @@ def near_duplicates(text: str, *, visible_to, threshold: float = 0.8, limit: int
             opinion.similarity = round(ratio, 3)
             found.append(opinion)
     return sorted(found, key=lambda o: (-o.similarity, o.pk))[:limit]
+
+
+def near_duplicates_of_each(texts: list[str], *, visible_to, threshold: float = 0.8) -> list:
+    """:func:`near_duplicates` of each of ``texts`` (an import preview's remarks), the texts
+    embedded in one batch first (about 0.03 s a text instead of 0.1 s)."""
+    vectors.embed(texts)  # fills the cache the calls below read
+    return [near_duplicates(text, visible_to=visible_to, threshold=threshold) for text in texts]
