@@ -49,6 +49,7 @@ run: export DJANGO_DEBUG ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seed
+	$(BIN)/python manage.py analyse
 	@echo "意見ポータル: http://127.0.0.1:8000/"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 

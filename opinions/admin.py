@@ -796,4 +796,6 @@ class SynonymGroupAdmin(LabelledListEditableMixin, HistoryAdmin):
 
 
 # The response ledger's admin (対応区分, 政策文書, responses) lives with its domain.
+# The stored text analysis (opinions/analysis/admin.py).
+from .analysis import admin as analysis_admin  # noqa: E402, F401
 from .responses import admin as _responses_admin  # noqa: E402, F401

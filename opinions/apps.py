@@ -19,3 +19,6 @@ class OpinionsConfig(AppConfig):
     def ready(self):
         post_migrate.connect(apply_roles, sender=self, dispatch_uid="opinions.apply_roles")
         from . import checks  # noqa: F401 -- registers the deploy checks
+        from .analysis import hooks
+
+        hooks.connect()

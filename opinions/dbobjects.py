@@ -7,7 +7,8 @@ They are declared in SQL files, one per concern, under ``opinions/sql/<vendor>/`
 - ``postgresql/counts.sql``: the count tables and the triggers that keep them exact;
 - ``postgresql/data_version.sql``: the data version the caches key with, and the compaction
   of the tables above;
-- ``postgresql/responses.sql``: the data-version triggers of the response ledger's tables
+- ``postgresql/responses.sql``, ``analysis.sql``: the data-version triggers of the response
+  ledger's and the text analysis's tables
   (a feature whose tables come later declares its triggers in a file of its own, loaded by
   the migration that creates the tables);
 - ``sqlite/*.sql``: the same data version on the embedded SQLite database.
@@ -36,8 +37,8 @@ from django.db import migrations
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 FILES = {
-    "postgresql": ("search", "counts", "data_version", "responses"),
-    "sqlite": ("data_version", "responses"),
+    "postgresql": ("search", "counts", "data_version", "responses", "analysis"),
+    "sqlite": ("data_version", "responses", "analysis"),
 }
 
 _FUNCTION = re.compile(

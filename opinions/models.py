@@ -873,6 +873,8 @@ class SavedSearch(models.Model):
 
 # The response ledger (事務局の対応) lives in its own module; imported here so that its
 # models belong to this app.
+# The text analysis keeps its models in its own package (opinions/analysis/).
+from .analysis.models import AnalysisIndex, RemarkAnalysis, RemarkGroup, ThemeDigest  # noqa: E402, F401
 from .responses.models import (  # noqa: E402, F401
     PolicyDocument,
     Response,

@@ -53,6 +53,11 @@ MODEL_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "historicalresponse": CURATED,
     "historicalresponseremark": CURATED,
     "historicalresponsereference": CURATED,
+    # The stored text analysis: computed, read-only, but for the groups of similar remarks,
+    # which staff name and merge.
+    "remarkanalysis": {},
+    "themedigest": {ADMINISTRATOR: VIEW, SECRETARIAT: VIEW},
+    "remarkgroup": {ADMINISTRATOR: ("change", "view"), SECRETARIAT: ("change", "view")},
     # A user's own saved searches: kept on マイページ, not curated by anyone.
     "savedsearch": {},
     # Kept by the database's triggers, read by the code: nobody edits them.

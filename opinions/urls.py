@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from . import api, saved_searches, views
+from .analysis import views as analysis_views
 from .responses import api as response_api
 from .responses import urls as response_urls
 
@@ -42,6 +43,7 @@ urlpatterns = [
         views.CrossTabExportView.as_view(file_format="xlsx"),
         name="crosstab-export-xlsx",
     ),
+    path("gaps/", analysis_views.GapsView.as_view(), name="gaps"),
     path("submit/", views.SubmitView.as_view(), name="submit"),
     path("submit/done/<int:pk>/", views.SubmitDoneView.as_view(), name="submit-done"),
     path("mypage/", views.MyPageView.as_view(), name="mypage"),

@@ -17,6 +17,8 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from . import caching, citations, counts, exporters, review, search, selectors, services, throttling
+from .analysis.digests import theme_digest
+from .analysis.related import related_by_meaning
 from .filters import OpinionFilter
 from .forms import (
     CrossTabForm,
@@ -162,7 +164,10 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
         context = super().get_context_data(**kwargs)
         visible = visible_opinions(self.request)
         context["previous"], context["next"] = selectors.neighbours(self.object, visible)
-        context["related"] = selectors.related_opinions(self.object, visible)
+        related = related_by_meaning(self.object, visible)
+        if related is None:  # not analysed yet: shared tags, theme and wording
+            related = selectors.related_opinions(self.object, visible)
+        context["related"] = related
         context["permalink"] = self.request.build_absolute_uri(self.object.get_absolute_url())
         context["meetings"] = citations.meetings_of(self.object)
         context["committee"] = citations.committee_of(self.object, context["meetings"])
@@ -241,6 +246,7 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
             theme=theme,
             summary=summary,
             category_bars=category_bars,
+            digest=theme_digest(theme, visible_opinions(self.request)),
             list_url=selectors.list_url(theme=theme.slug),
             **kwargs,
         )

@@ -346,6 +346,7 @@ PAGES = [
     lambda o, t: f"{LIST}?size=_none&stakeholder={t['stakeholders'][0].slug}",
     # Nothing found: the nearest queries are proposed, from counts already made.
     lambda o, t: f"{LIST}?q=女性&size={t['sizes'][0].slug}&stakeholder=_none",
+    lambda o, t: reverse("opinions:gaps"),
 ]
 
 
