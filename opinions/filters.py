@@ -192,6 +192,8 @@ class OpinionFilter(django_filters.FilterSet):
                 value = value.pk
             elif hasattr(value, "model"):  # a queryset of tags, iterated once and kept
                 value = tuple(sorted(obj.pk for obj in value)) or None
+                if self.untagged(name):  # 規模を問わない / 関係者の指定なし is a value too
+                    value = (*(value or ()), UNTAGGED)
             if value is not None:
                 parts.append((name, value))
         return tuple(parts)

@@ -108,7 +108,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             response_facet=caching.cached(
                 self.request,
                 "response-facet",
-                caching.query_parts(self.request),
+                self.filterset.applied(),
                 lambda: responses.category_facet(self.filterset),
             ),
             chips=chips,
