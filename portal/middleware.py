@@ -21,10 +21,12 @@ DatabaseUnavailableMiddleware, more: while PostgreSQL is away every page that re
 
 import logging
 import time
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.signals import user_logged_out
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -32,6 +34,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext as _
 
 from opinions.concurrency import is_conflict
@@ -195,8 +198,7 @@ class PrivateResponseMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
+        if self.is_private(request):
             patch_cache_control(response, private=True, no_store=True)
         if request.path_info.startswith("/api/"):
             patch_vary_headers(response, ["Authorization"])
@@ -204,6 +206,18 @@ class PrivateResponseMiddleware:
         # cannot either.
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+    @staticmethod
+    def is_private(request) -> bool:
+        """Credentials sent (a token, a session cookie), or a user signed in by this very
+        request — decided without reading the user, which would query the database even for
+        the 503 page of an outage."""
+        if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return True
+        user = request.__dict__.get("user")
+        if isinstance(user, SimpleLazyObject):
+            user = None if user._wrapped is empty else user._wrapped
+        return user is not None and user.is_authenticated
 
 
 class SessionTimeoutMiddleware:
@@ -222,26 +236,34 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and hasattr(request, "session"):
-            self.enforce(request, time.time())
+        if hasattr(request, "user"):
+            # Checked when the user is first read, as Django reads it lazily: a page that never
+            # looks at the user (the 503 page while the database is away) queries nothing.
+            request.user = SimpleLazyObject(partial(self.checked_user, request, request.user))
         return self.get_response(request)
 
-    def enforce(self, request, now: float) -> None:
-        session = request.session
-        started = session.setdefault(self.STARTED, now)
-        seen = session.get(self.SEEN, now)
-        if (
-            now - started > settings.SESSION_COOKIE_AGE
-            or now - seen > settings.SESSION_IDLE_SECONDS
-        ):
-            logout(request)
+    def checked_user(self, request, user):
+        if user.is_authenticated and self.expired(request.session, time.time()):
+            request.session.flush()
+            user_logged_out.send(sender=type(user), request=request, user=user)
             messages.info(
                 request,
                 translation.gettext(
                     "一定時間操作がなかったか、ログインから時間が経ったため、ログアウトしました。もう一度ログインしてください。"
                 ),
             )
-            return
+            return AnonymousUser()
+        return user
+
+    def expired(self, session, now: float) -> bool:
+        """Whether the session outlived a limit; otherwise notes this request's time."""
+        started = session.setdefault(self.STARTED, now)
+        seen = session.get(self.SEEN, now)
+        if (
+            now - started > settings.SESSION_COOKIE_AGE
+            or now - seen > settings.SESSION_IDLE_SECONDS
+        ):
+            return True
         if now - seen >= self.SEEN_RESOLUTION or self.SEEN not in session:
             session[self.SEEN] = now
+        return False
