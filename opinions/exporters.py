@@ -33,6 +33,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from .importers import ParsedDocument
 
@@ -202,6 +203,12 @@ def write_xlsx(
     rows_iter = iter(table)
     header = next(rows_iter, [])
     sheet.freeze_panes = "A2"
+    # Printed on A4 landscape, as wide as one page, the header row on every page.
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
 
     def cell(value, *, bold=False):
         if isinstance(value, str):

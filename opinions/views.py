@@ -803,10 +803,12 @@ class OpinionExportView(ExportPermissionMixin, View):
             )
         encoding = options.cleaned_data["encoding"]
         charset = "utf-8" if encoding == "utf-8" else "Shift_JIS"
+        # The two encodings' files are told apart by name too.
+        stem = _("意見一覧") if encoding == "utf-8" else f"{_('意見一覧')}-Shift_JIS"
         return StreamingHttpResponse(
             exporters.csv_chunks(table, encoding=encoding),
             content_type=f"text/csv; charset={charset}",
-            headers=attachment(stamped(_("意見一覧"), "csv")),
+            headers=attachment(stamped(stem, "csv")),
         )
 
 

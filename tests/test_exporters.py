@@ -228,6 +228,21 @@ def test_xlsx_has_the_same_rows_as_text_never_formulas(client, staff, seed):
     assert all(sdgs in row[1:4] for row in rows[1:])
 
 
+def test_xlsx_prints_on_a4_landscape_one_page_wide_with_its_header_on_every_page(client, staff):
+    OpinionFactory()
+    sheet = load_workbook(io.BytesIO(b"".join(client.get(XLSX).streaming_content))).active
+    assert (int(sheet.page_setup.paperSize), sheet.page_setup.orientation) == (9, "landscape")
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+    assert sheet.print_title_rows == "$1:$1"
+
+
+def test_utf8_and_shift_jis_csv_files_have_different_names(client, staff):
+    OpinionFactory()
+    utf8 = client.get(CSV)["Content-Disposition"]
+    sjis = client.get(CSV, {"encoding": "cp932"})["Content-Disposition"]
+    assert utf8 != sjis and "Shift_JIS" in sjis and "Shift_JIS" not in utf8
+
+
 def test_xlsx_drops_control_characters_the_file_format_cannot_hold(client, staff):
     OpinionFactory(body="ベル\x07の入った意見")
     workbook = load_workbook(io.BytesIO(b"".join(client.get(XLSX).streaming_content)))
