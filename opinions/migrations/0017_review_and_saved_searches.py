@@ -6,6 +6,23 @@ import django.db.models.deletion
 import uuid
 
 
+# SQLite adds a NOT NULL column by rebuilding the table, which drops its triggers: put
+# back the data-version triggers migration 0007 gave opinions_opinion (PostgreSQL adds
+# the column in place and keeps its statement trigger).
+SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS opinions_opinion_data_version_{event.lower()}"
+    f" AFTER {event} ON opinions_opinion BEGIN UPDATE opinions_dataversion"
+    " SET token = lower(hex(randomblob(16))) WHERE id = 1; END"
+    for event in ("INSERT", "UPDATE", "DELETE")
+]
+
+
+def restore_sqlite_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in SQLITE_TRIGGERS:
+            schema_editor.execute(statement)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("opinions", "0016_opinion_source_page"),
@@ -23,6 +40,7 @@ class Migration(migrations.Migration):
             name="internal_memo",
             field=models.TextField(blank=True, db_default="", default="", verbose_name="内部メモ"),
         ),
+        migrations.RunPython(restore_sqlite_triggers, migrations.RunPython.noop),
         migrations.CreateModel(
             name="SavedSearch",
             fields=[
