@@ -610,8 +610,9 @@ class OpinionAdmin(HistoryAdmin):
     list_select_related = ["theme", "source_document"]
     search_fields = ["body"]
     ordering = ["source_document", "position", "pk"]
-    autocomplete_fields = ["theme", "author", "repeat_of"]
-    filter_horizontal = ["municipality_sizes", "stakeholders"]
+    # Plain selects and an id field rather than select2 comboboxes, which have no accessible
+    # name (axe: aria-input-field-name); the tags are checkboxes (OpinionAdminForm).
+    raw_id_fields = ["repeat_of"]
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "created_at"
     inlines = [TagSuggestionInline]

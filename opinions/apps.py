@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def apply_roles(sender, apps, **kwargs):
+def apply_roles(sender, apps=None, **kwargs):
     """After every migrate, once Django has created the permissions of new models: the
     groups hold exactly what opinions/roles.py declares."""
     from . import roles

@@ -184,8 +184,8 @@ class OpinionFilter(django_filters.FilterSet):
         self.is_valid()
         parts = []
         for name, value in sorted(self.form.cleaned_data.items()):
-            if name == "sort" or value in (None, ""):
-                continue
+            if name == "sort" or value in (None, "") or value == []:
+                continue  # not given (an empty choice list is as good as none)
             if name == "q":
                 value = self.search_query.raw
             elif hasattr(value, "pk"):

@@ -189,12 +189,13 @@ class SourceLine:
 def lines_from_text(text: str) -> list[SourceLine]:
     """The lines of a text; a form feed (PDF page break) starts a new page."""
     text = text.removeprefix("\ufeff")
+    paged = "\x0c" in text  # a text without pages gives its remarks no page
     lines: list[SourceLine] = []
     for page, page_text in enumerate(text.split("\x0c"), start=1):
         for raw in page_text.splitlines():
             if len(lines) >= MAX_LINES:
                 raise DocumentReadError(f"行が多すぎます（{MAX_LINES:,} 行まで）。")
-            lines.append(SourceLine(text=raw, number=len(lines) + 1, page=page))
+            lines.append(SourceLine(text=raw, number=len(lines) + 1, page=page if paged else None))
     return lines
 
 
@@ -1097,8 +1098,12 @@ def _page_lines(textpage) -> list[str]:
 
 
 def text_from_pdf(data: bytes) -> str:
-    """The text of a PDF, page after page, through ``normalize_extracted_text``."""
-    return "\n".join(line.text for line in lines_from_pdf(data))
+    """The text of a PDF, page after page, through ``normalize_extracted_text``; a form
+    feed between pages, so each remark parsed from it keeps its page."""
+    pages: dict[int, list[str]] = {}
+    for line in lines_from_pdf(data):
+        pages.setdefault(line.page, []).append(line.text)
+    return "\x0c".join("\n".join(texts) for _page, texts in sorted(pages.items()))
 
 
 def lines_from_upload(filename: str, data: bytes) -> list[SourceLine]:

@@ -56,6 +56,7 @@ MODEL_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # The stored text analysis: computed, read-only, but for the groups of similar remarks,
     # which staff name and merge.
     "remarkanalysis": {},
+    "analysisindex": {},
     "themedigest": {ADMINISTRATOR: VIEW, SECRETARIAT: VIEW},
     "remarkgroup": {ADMINISTRATOR: ("change", "view"), SECRETARIAT: ("change", "view")},
     # A user's own saved searches: kept on マイページ, not curated by anyone.

@@ -366,8 +366,10 @@ def _notify(
     recipients = sorted({address for address in recipients if address})
     if recipients:
         with translation.override(language):
+            # A remark's subject carries its 受付番号 (%(pk)s); others have none to fill.
+            opinion = context.get("opinion")
             send_mail(
-                str(subject) % {"pk": context["opinion"].pk},
+                str(subject) % {"pk": opinion.pk} if opinion is not None else str(subject),
                 render_to_string(template, context),
                 None,  # DEFAULT_FROM_EMAIL
                 recipients,

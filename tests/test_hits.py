@@ -20,7 +20,7 @@ def detail_links(html: str) -> list[str]:
 
 
 def test_the_list_links_remarks_with_its_query(client, seed):
-    html = client.get(LIST, {"q": "女性", "meeting": ""}).content.decode()
+    html = client.get(LIST, {"q": "女性", "meeting": ""}, follow=True).content.decode()
     links = detail_links(html)
     assert links and all(link.endswith("?q=%E5%A5%B3%E6%80%A7&page=1") for link in links)
 

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from opinions.models import Meeting, Opinion, SourceDocument
 from opinions.selectors import list_url
 from tests.factories import MunicipalitySizeFactory, OpinionFactory, StakeholderFactory
+from tests.pages import fresh_get
 from tests.test_browsing import facet
 
 LIST = reverse("opinions:opinion-list")
@@ -43,7 +44,7 @@ def test_untagged_is_an_alternative_like_any_other_size(client, seed):
     assert response.context["paginator"].count == 3
     chips = {value: url for _facet, value, url, _lang in response.context["chips"]}
     assert "規模を問わない" in chips
-    assert client.get(LIST + chips["規模を問わない"]).context["paginator"].count == 0
+    assert fresh_get(client, LIST + chips["規模を問わない"]).context["paginator"].count == 0
 
 
 def test_an_untagged_remark_is_counted_once_it_gets_a_tag_no_more(client, db):
@@ -57,10 +58,10 @@ def test_an_untagged_remark_is_counted_once_it_gets_a_tag_no_more(client, db):
 
 def test_theme_page_charts_have_a_bar_for_the_untagged(client, seed):
     theme = Opinion.objects.get(position=1).theme.parent.parent
-    summary = client.get(theme.get_absolute_url()).context["summary"]
+    summary = fresh_get(client, theme.get_absolute_url()).context["summary"]
     bar = summary.size_bars[-1]
     assert bar.label == "規模を問わない" and bar.url == list_url(theme=theme.slug, size="_none")
-    assert bar.count == client.get(bar.url).context["paginator"].count > 0
+    assert bar.count == fresh_get(client, bar.url).context["paginator"].count > 0
     assert summary.stakeholder_bars[-1].label == "関係者の指定なし"
 
 
@@ -76,11 +77,13 @@ def test_crosstab_has_an_untagged_column_totals_and_shares(client, seed):
     table = response.context["table"]
     assert table.columns[-1].name == "規模を問わない"
     count, url = cells_of(table, "dai1ki-kensho")[-1]
-    assert count == client.get(url).context["paginator"].count > 0
+    assert count == fresh_get(client, url).context["paginator"].count > 0
     assert table.total == published().count()
     assert table.column_totals[-1] == published().filter(municipality_sizes=None).count()
     row_total = table.row_totals[[head.theme.slug for head, _ in table.rows].index("dai1ki-kensho")]
-    assert row_total == client.get(LIST, {"theme": "dai1ki-kensho"}).context["paginator"].count
+    assert (
+        row_total == fresh_get(client, LIST, {"theme": "dai1ki-kensho"}).context["paginator"].count
+    )
     html = response.content.decode()
     assert f'{count}<span class="heat__share"> {round(100 * count / row_total)}%</span>' in html
     assert "<tfoot>" in html
@@ -89,12 +92,12 @@ def test_crosstab_has_an_untagged_column_totals_and_shares(client, seed):
 def test_crosstab_can_count_one_document_or_one_meeting(client, seed):
     OpinionFactory(meeting=Meeting.objects.get(number=2), theme=Opinion.objects.first().theme)
     document = SourceDocument.objects.get()
-    whole = client.get(CROSSTAB).context["table"].total
-    only_document = client.get(CROSSTAB, {"document": document.slug}).context["table"]
+    whole = fresh_get(client, CROSSTAB).context["table"].total
+    only_document = fresh_get(client, CROSSTAB, {"document": document.slug}).context["table"]
     assert only_document.total == whole - 1 == published().filter(source_document=document).count()
     count, url = next(cell for _, cells in only_document.rows for cell in cells if cell[0])
-    assert client.get(url).context["filter"].form.cleaned_data["document"] == document
-    assert client.get(url).context["paginator"].count == count
+    assert fresh_get(client, url).context["filter"].form.cleaned_data["document"] == document
+    assert fresh_get(client, url).context["paginator"].count == count
     meeting = client.get(CROSSTAB, {"meeting": Meeting.objects.get(number=2).pk})
     assert meeting.context["table"].total == whole
     bad = client.get(CROSSTAB, {"document": "no-such"})
@@ -110,7 +113,7 @@ def test_size_by_stakeholder_crosstab(client, seed):
     women = [tag.slug for tag in table.columns].index("women")
     cells = dict(zip(sizes, (cells[women] for _, cells in table.rows), strict=True))
     assert cells["small-municipality"][0] == 0 and cells["_none"][0] == 3
-    assert client.get(cells["_none"][1]).context["paginator"].count == 3
+    assert fresh_get(client, cells["_none"][1]).context["paginator"].count == 3
     assert table.total == published().count()
 
 
@@ -120,7 +123,7 @@ def test_crosstab_exports_as_csv_and_xlsx_with_totals(client, seed, axis):
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    table = client.get(CROSSTAB, {"axis": axis}).context["table"]
+    table = fresh_get(client, CROSSTAB, {"axis": axis}).context["table"]
     assert rows[0][-1] == "合計" and rows[-1][0] == "合計"
     assert rows[-1][-1] == str(table.total)
     assert len(rows) == len(table.rows) + 2
@@ -141,18 +144,18 @@ def test_a_list_that_finds_nothing_proposes_the_nearest_queries_with_counts(clie
     proposed = {near.value: near for near in response.context["suggestions"]}
     untagged = proposed["規模を問わない"]
     assert untagged.count == 3
-    assert client.get(LIST + untagged.url).context["paginator"].count == 3
+    assert fresh_get(client, LIST + untagged.url).context["paginator"].count == 3
     for near in response.context["suggestions"]:
-        assert client.get(LIST + near.url).context["paginator"].count == near.count
+        assert fresh_get(client, LIST + near.url).context["paginator"].count == near.count
     assert "条件を一つ変えると見つかる意見" in response.content.decode()
 
 
 def test_a_search_that_finds_nothing_proposes_dropping_the_keyword(client, seed):
     response = client.get(LIST, {"q": "存在しない語", "stakeholder": "women"})
     url, count = response.context["without_search"]
-    assert count == 4 == client.get(f"{LIST}{url}").context["paginator"].count
+    assert count == 4 == fresh_get(client, f"{LIST}{url}").context["paginator"].count
 
 
 def test_a_list_with_results_proposes_nothing(client, db):
     OpinionFactory().stakeholders.add(StakeholderFactory())
-    assert "suggestions" not in client.get(LIST).context
+    assert "suggestions" not in fresh_get(client, LIST).context

@@ -37,16 +37,17 @@ $fn$;
 -- search_text from the body; on UPDATE, version one more than before whenever the content
 -- changed or the writer asked for a new version (save() sends version + 1). Not content: the
 -- columns only the database writes (the tag ids of the count tables), the timestamps, and
--- where the remark is printed (its position and page in the document).
+-- where the remark is printed (its position and page in the document), and 事務局's internal
+-- memo (never the author's concern, so saving it must not refuse the author's open edit).
 CREATE OR REPLACE FUNCTION opinions_opinion_derive() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
     NEW.search_text := opinions_search_text(NEW.body);
     IF TG_OP = 'UPDATE' THEN
         IF NEW.version IS DISTINCT FROM OLD.version
-           OR (to_jsonb(NEW) - '{version,search_text,size_ids,stakeholder_ids,updated_at,position,source_page}'::text[])
+           OR (to_jsonb(NEW) - '{version,search_text,size_ids,stakeholder_ids,updated_at,position,source_page,internal_memo}'::text[])
               IS DISTINCT FROM
-              (to_jsonb(OLD) - '{version,search_text,size_ids,stakeholder_ids,updated_at,position,source_page}'::text[])
+              (to_jsonb(OLD) - '{version,search_text,size_ids,stakeholder_ids,updated_at,position,source_page,internal_memo}'::text[])
         THEN
             NEW.version := OLD.version + 1;
         END IF;
