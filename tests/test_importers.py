@@ -263,3 +263,13 @@ def test_seed_copy_is_the_shared_document_unchanged(seed_text):
     if not shared.exists():
         pytest.skip("../shared is not beside this checkout")
     assert shared.read_text(encoding="utf-8") == seed_text
+
+
+def test_a_broken_shift_jis_file_names_the_line_where_it_breaks(seed_text):
+    """Not always 1行目: the line of the byte neither UTF-8 nor Shift_JIS can read."""
+    lines = seed_text.encode("cp932").split(b"\n")
+    lines[41] = lines[41][:4] + b"\x85\x40" + lines[41][4:]  # no character in cp932
+    with pytest.raises(SummaryParseError) as caught:
+        decode_text(b"\n".join(lines))
+    assert caught.value.line == 42
+    assert "42行目" in str(caught.value)
