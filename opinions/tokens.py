@@ -116,7 +116,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 def register(site: admin.AdminSite) -> None:
     """Our token admin instead of knox's, which lists every token's digest, and DRF's,
-    whose tokens were kept in clear (migration 0013 moved them here, hashed)."""
+    whose tokens were kept in clear (migration 0015 moved them here, hashed)."""
     from rest_framework.authtoken.models import TokenProxy
 
     for model in (AuthToken, TokenProxy):
