@@ -437,20 +437,20 @@ def test_a_search_hit_keeps_its_search_on_the_detail_page(page, seeded):
 def printed(page, path, name) -> list[str]:
     """The page at ``path`` printed by Chromium (A4, its print style sheet): the text of
     each PDF page. The PDF is kept in artifacts/browser/ to look at."""
-    import io
-
-    from pypdf import PdfReader
+    import pypdfium2
 
     page.goto(f"{page.base}{path}")
     page.emulate_media(media="print")
     data = page.pdf(prefer_css_page_size=True, print_background=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{page.test_name}-{name}.pdf").write_bytes(data)
-    reader = PdfReader(io.BytesIO(data))
-    page.pdf_pages = reader.pages
+    document = pypdfium2.PdfDocument(data)  # the importer's PDF reader
+    sheets = [document[index] for index in range(len(document))]
+    page.pdf_pages = [sheet.get_size() for sheet in sheets]  # (width, height) in points
     # PDF text of Japanese comes with look-alike radicals (⾒ for 見): as the importer reads it.
     return [
-        re.sub(r"\s+", "", normalize_extracted_text(sheet.extract_text())) for sheet in reader.pages
+        re.sub(r"\s+", "", normalize_extracted_text(sheet.get_textpage().get_text_range()))
+        for sheet in sheets
     ]
 
 
@@ -466,9 +466,7 @@ def test_hand_outs_print_with_a_title_block_page_numbers_and_every_number(page, 
     assert "意見の数" in "".join(sheets)  # the charts' tables, though closed on screen
 
     sheets = printed(page, "/crosstab/", "crosstab")
-    landscape = [
-        n for n, sheet in enumerate(page.pdf_pages) if sheet.mediabox.width > sheet.mediabox.height
-    ]
+    landscape = [n for n, (width, height) in enumerate(page.pdf_pages) if width > height]
     assert landscape  # the table on A4 landscape
     # Radicals NFKC leaves (⺠ for 民), and ‧ for ・, as the PDF's text gives them.
     table = "".join(sheets[n] for n in landscape).translate(str.maketrans("⺠⻑‧", "民長・"))

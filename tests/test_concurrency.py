@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
-from opinions import caching, imports, services
+from opinions import caching, imports, roles, services
 from opinions.concurrency import is_conflict
 from opinions.importers import parse_summary
 from opinions.management.commands.load_seed import load_seed_fixture
@@ -33,6 +33,7 @@ PROMPT = 0.3
 
 @pytest.fixture(autouse=True)
 def _postgresql_only(on_postgresql):
+    roles.apply()  # the groups as declared, whatever the test before left of them
     load_seed_fixture()
 
 
