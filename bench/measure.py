@@ -149,7 +149,7 @@ def measure(pages: list[Page], *, repetitions: int, uncached_repetitions: int) -
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from opinions import caching
+    from opinions.browsing import caching
 
     def clear():
         cache.clear()

@@ -27,8 +27,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from . import counts, selectors
-from .filters import SORT_CHOICES, OpinionFilter
+from .browsing import counts, facets, themes
+from .browsing.axes import SIZE, STAKEHOLDER
+from .browsing.filters import OpinionFilter
+from .browsing.selection import SORT_CHOICES
 from .models import (
     Meeting,
     MunicipalitySize,
@@ -308,7 +310,9 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def paginate_queryset(self, queryset):
         # The total from the count tables, as the list page has it, not a count of the rows.
-        total = selectors.list_total(self.filterset, visible_statuses(self.request.user))
+        total = facets.list_total(
+            self.filterset.selection(), self.filterset.queryset, visible_statuses(self.request.user)
+        )
         self.paginator.django_paginator_class = partial(CountedPaginator, count=total)
         return super().paginate_queryset(queryset)
 
@@ -330,8 +334,8 @@ class ThemeViewSet(viewsets.GenericViewSet):
     serializer_class = SectionNodeSerializer
 
     def list(self, request, *args, **kwargs):
-        nodes = selectors.theme_tree(
-            selectors.theme_counts(visible_opinions(request), counts.visible_scope(request.user))
+        nodes = themes.theme_tree(
+            counts.theme_counts(visible_opinions(request), counts.visible_scope(request.user))
         )
         sections = [node for node in nodes if node.theme.parent_id is None]
         return Response(SectionNodeSerializer(sections, many=True).data)
@@ -357,12 +361,12 @@ class TagsView(GenericAPIView):
             "municipality_sizes": MunicipalitySizeSerializer(
                 MunicipalitySize.objects.all(),
                 many=True,
-                context={"counts": selectors.tag_counts(visible, "municipality_sizes", scope)},
+                context={"counts": counts.tag_counts(visible, SIZE, scope)},
             ).data,
             "stakeholders": StakeholderSerializer(
                 Stakeholder.objects.all(),
                 many=True,
-                context={"counts": selectors.tag_counts(visible, "stakeholders", scope)},
+                context={"counts": counts.tag_counts(visible, STAKEHOLDER, scope)},
             ).data,
         }
         return Response(data)

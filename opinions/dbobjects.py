@@ -18,7 +18,7 @@ objects are plain functions and tables, which that library does not declare, the
 the tag tables sit on Django's auto-created many-to-many tables, and three statement
 triggers share one function. A file shows each object once, as it runs; a migration loads it
 with :class:`LoadSQL` (so ``sqlmigrate`` prints it), and :func:`differences` — run by the
-test suite and by ``manage.py check_database --objects`` — compares what is installed with
+test suite (tests/test_derived_data.py) — compares what is installed with
 what the files declare, body by body. The files can be loaded again at any time: they
 create or replace.
 

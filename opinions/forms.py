@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import importers, imports, previews
-from .filters import ThemeChoiceField
+from .fields import ThemeChoiceField
 from .models import (
     Committee,
     Meeting,

@@ -25,7 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from . import counts
+from .browsing import counts
 from .models import (
     Committee,
     Meeting,

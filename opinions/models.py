@@ -290,7 +290,7 @@ def visible_statuses(user) -> tuple[str, ...]:
     """The statuses of what ``user`` finds in lists, search, counts, summaries, exports and
     the API: published; for staff holding ``opinions.view_unpublished_opinion`` (事務局,
     管理者) every status but withdrawn. A member's own unpublished remarks are on their
-    マイページ, not there. The count tables (opinions/counts.py) are read by status."""
+    マイページ, not there. The count tables (opinions/browsing/counts.py) are read by status."""
     if user.has_perm("opinions.view_unpublished_opinion"):
         return tuple(s for s in OpinionStatus.values if s != OpinionStatus.WITHDRAWN)
     return (OpinionStatus.PUBLISHED.value,)
@@ -392,7 +392,7 @@ class Opinion(models.Model):
 
     body = models.TextField(_("本文"))
     # The body width- and case-folded (opinions.tagging.normalize); what search matches
-    # against (opinions/search.py). On PostgreSQL a trigger keeps it on every write path
+    # against (opinions/browsing/search.py). On PostgreSQL a trigger keeps it on every write path
     # (opinions/sql/postgresql/search.sql); save() mirrors it on the instance, and keeps it
     # on SQLite.
     search_text = models.TextField(_("検索用本文"), editable=False, default="")
@@ -467,7 +467,7 @@ class Opinion(models.Model):
     )
     # On PostgreSQL the row also carries the ids of both kinds of tags (size_ids,
     # stakeholder_ids: columns, not fields), written only by triggers and the generator's
-    # COPY, for the count tables (opinions/sql/postgresql/counts.sql, opinions/counts.py).
+    # COPY, for the count tables (opinions/sql/postgresql/counts.sql, opinions/browsing/counts.py).
     municipality_sizes = models.ManyToManyField(
         MunicipalitySize, related_name="opinions", blank=True, verbose_name=_("自治体規模")
     )
@@ -776,7 +776,7 @@ class SynonymGroup(models.Model):
 
 class TagCount(models.Model):
     """Remarks per status × theme × size tags × stakeholder tags: delta rows, summed per
-    cell by every read (opinions/counts.py)."""
+    cell by every read (opinions/browsing/counts.py)."""
 
     status = models.CharField(max_length=20)
     theme = models.ForeignKey(Theme, on_delete=models.DO_NOTHING, db_constraint=False)
@@ -816,7 +816,7 @@ class VenueTagCount(models.Model):
 
 class DataChange(models.Model):
     """One row per committed writing transaction since the last compaction: the data
-    version is their count and largest id (opinions/caching.py)."""
+    version is their count and largest id (opinions/browsing/caching.py)."""
 
     txid = models.BigIntegerField()  # xid8 in the database
     at = models.DateTimeField()

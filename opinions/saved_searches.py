@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from .filters import OpinionFilter
+from .browsing.filters import OpinionFilter
+from .browsing.selection import clean_query
 from .models import Opinion, SavedSearch
-from .selectors import clean_query
 
 # Not conditions: which page, in which order.
 NOT_CONDITIONS = ("page", "sort")

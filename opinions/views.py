@@ -16,10 +16,13 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import caching, citations, counts, exporters, review, search, selectors, services, throttling
+from . import citations, exporters, review, selectors, services, throttling
 from .analysis.digests import theme_digest
 from .analysis.related import related_by_meaning
-from .filters import OpinionFilter
+from .browsing import caching, counts, crosstab, facets, hits, search, themes
+from .browsing.axes import TAG_AXES
+from .browsing.filters import OpinionFilter
+from .browsing.selection import clean_query, list_url
 from .forms import (
     CrossTabForm,
     CsvOptionsForm,
@@ -52,7 +55,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         # The filter form sends every field, so a shared link read ?q=&theme=&…: the same
         # list at its clean address (an empty parameter filters nothing).
         if "" in (value for _key, values in request.GET.lists() for value in values):
-            return redirect(f"{request.path}{selectors.clean_query(request.GET)}")
+            return redirect(f"{request.path}{clean_query(request.GET)}")
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -71,15 +74,18 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         paginator.count, _facets = self.list_counts()
         return paginator
 
-    def list_counts(self) -> tuple[int, selectors.Facets]:
+    def list_counts(self) -> tuple[int, facets.Facets]:
         """The result count and the facets, computed together (a search reads its
         matches once for all of them) and cached until the data changes."""
         if not hasattr(self, "_counts"):
+            selection = self.filterset.selection()
             self._counts = caching.cached(
                 self.request,
                 "list-counts",
-                self.filterset.applied(),
-                lambda: selectors.list_counts(self.filterset, visible_statuses(self.request.user)),
+                selection.key(),
+                lambda: facets.list_counts(
+                    selection, self.filterset.queryset, visible_statuses(self.request.user)
+                ),
             )
         return self._counts
 
@@ -99,8 +105,9 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
-        query = self.filterset.search_query
-        chips = self.filterset.chips()
+        selection = self.filterset.selection()
+        query = selection.query
+        chips = selection.chips()
         context.update(
             detail_query=self.detail_query(page),
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
@@ -108,8 +115,8 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             response_facet=caching.cached(
                 self.request,
                 "response-facet",
-                self.filterset.applied(),
-                lambda: responses.category_facet(self.filterset),
+                selection.key(),
+                lambda: responses.category_facet(selection, self.filterset.queryset),
             ),
             chips=chips,
             chip_values=[value for _facet, value, _url, _lang in chips],
@@ -118,7 +125,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                 opinion.pk: search.highlight(opinion.body, query, width=160 if query else 200)
                 for opinion in context["object_list"]
             },
-            sort_choices=self.filterset.sort_options(),
+            sort_choices=selection.sort_options(),
         )
         if not page.paginator.count:
             context.update(self.nearest_queries(context["facets"]))
@@ -132,24 +139,23 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         data["page"] = str(page.number)
         return f"?{data.urlencode()}"
 
-    def nearest_queries(self, facets) -> dict:
+    def nearest_queries(self, options: facets.Facets) -> dict:
         """For a list that found nothing: queries one change away, with their counts; for
         a search, also the same filters without it."""
-        found = {"suggestions": selectors.nearest_queries(self.filterset, facets)}
-        if self.filterset.applied_search:
-            data = self.filterset.data.copy()
-            data.pop("q", None)
-            data.pop("page", None)
-            data.pop("sort", None)
-            without = self.filterset_class(data, queryset=self.get_queryset(), request=self.request)
-            count = selectors.list_total(without, visible_statuses(self.request.user))
+        selection = self.filterset.selection()
+        found = {"suggestions": facets.nearest_queries(selection, options)}
+        if selection.search:
+            without = selection.without("q")
+            count = facets.list_total(
+                without, self.filterset.queryset, visible_statuses(self.request.user)
+            )
             if count:
-                found["without_search"] = (f"?{data.urlencode()}", count)
+                found["without_search"] = (without.url_with(q=None, sort=None), count)
         return found
 
 
 # The list's parameters: a remark's page opened from a filtered list or a search has them.
-LIST_PARAMETERS = (*OpinionFilter.Meta.fields, "page")
+LIST_PARAMETERS = (*OpinionFilter.base_filters, "page")
 
 
 class OpinionDetailView(caching.CachedPageMixin, DetailView):
@@ -163,7 +169,7 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         visible = visible_opinions(self.request)
-        context["previous"], context["next"] = selectors.neighbours(self.object, visible)
+        context["previous"], context["next"] = hits.neighbours(self.object, visible)
         related = related_by_meaning(self.object, visible)
         if related is None:  # not analysed yet: shared tags, theme and wording
             related = selectors.related_opinions(self.object, visible)
@@ -185,25 +191,23 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
         data = given(self.request.GET)
         if not any(key in data for key in LIST_PARAMETERS if key != "page"):
             return {}
-        filterset = OpinionFilter(
-            data,
-            queryset=visible_opinions(self.request).in_document_order(),
-            request=self.request,
-        )
+        visible = visible_opinions(self.request).in_document_order()
+        selection = OpinionFilter(data, queryset=visible, request=self.request).selection()
         page = data.get("page", "1")
-        hits = selectors.hit_context(
-            filterset,
+        found = hits.hit_context(
+            selection,
+            visible,
             self.object,
             page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1,
             page_size=settings.OPINIONS_PAGE_SIZE,
             statuses=visible_statuses(self.request.user),
         )
-        found = {"hits": hits}
-        if hits is None:
-            found["back_url"] = f"{reverse('opinions:opinion-list')}{filterset._url_with()}"
-        if query := filterset.applied_search:
-            found["marked_body"] = search.highlight(self.object.body, query)
-        return found
+        context = {"hits": found}
+        if found is None:
+            context["back_url"] = f"{reverse('opinions:opinion-list')}{selection.url_with()}"
+        if selection.search:
+            context["marked_body"] = search.highlight(self.object.body, selection.search)
+        return context
 
 
 class ThemeIndexView(caching.CachedPageMixin, TemplateView):
@@ -215,11 +219,11 @@ class ThemeIndexView(caching.CachedPageMixin, TemplateView):
             self.request,
             "theme-counts",
             (),
-            lambda: selectors.theme_counts(
+            lambda: counts.theme_counts(
                 visible_opinions(self.request), counts.visible_scope(self.request.user)
             ),
         )
-        return super().get_context_data(nodes=selectors.theme_tree(per_theme), **kwargs)
+        return super().get_context_data(nodes=themes.theme_tree(per_theme), **kwargs)
 
 
 class ThemeDetailView(caching.CachedPageMixin, TemplateView):
@@ -232,7 +236,7 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
             self.request,
             "theme-summary",
             theme.pk,
-            lambda: selectors.theme_summary(
+            lambda: themes.theme_summary(
                 theme, visible_opinions(self.request), counts.visible_scope(self.request.user)
             ),
         )
@@ -247,18 +251,18 @@ class ThemeDetailView(caching.CachedPageMixin, TemplateView):
             summary=summary,
             category_bars=category_bars,
             digest=theme_digest(theme, visible_opinions(self.request)),
-            list_url=selectors.list_url(theme=theme.slug),
+            list_url=list_url(theme=theme.slug),
             **kwargs,
         )
 
 
 def crosstab_axes() -> dict[str, str]:
     """The cross-tab's axes and their names (テーマ × 関係者 …)."""
-    size, stakeholder = (model._meta.verbose_name for model in selectors.TAG_AXES.values())
+    size, stakeholder = (axis.model._meta.verbose_name for axis in TAG_AXES.values())
     return {
         "stakeholder": _("テーマ × %(axis)s") % {"axis": stakeholder},
         "size": _("テーマ × %(axis)s") % {"axis": size},
-        selectors.PAIR_AXIS: _("%(rows)s × %(columns)s") % {"rows": size, "columns": stakeholder},
+        crosstab.PAIR_AXIS: _("%(rows)s × %(columns)s") % {"rows": size, "columns": stakeholder},
     }
 
 
@@ -268,7 +272,7 @@ class CrossTabMixin:
     def crosstab_parts(self):
         request = self.request
         axis = request.GET.get("axis") or "stakeholder"
-        if axis not in selectors.CROSSTAB_AXES:
+        if axis not in crosstab.CROSSTAB_AXES:
             raise Http404(_("集計軸「%(axis)s」はありません。") % {"axis": axis[:30]})
         form = CrossTabForm(given(request.GET))
         form.is_valid()
@@ -277,7 +281,7 @@ class CrossTabMixin:
             request,
             "crosstab",
             (axis, *(value.pk if value else None for value in chosen.values())),
-            lambda: selectors.crosstab(
+            lambda: crosstab.crosstab(
                 visible_opinions(request),
                 axis,
                 counts.visible_scope(request.user),
@@ -326,11 +330,9 @@ class CrossTabExportView(CrossTabMixin, View):
     def get(self, request):
         axis, _form, chosen, table = self.crosstab_parts()
         row_header = (
-            selectors.TAG_AXES["size"]._meta.verbose_name
-            if axis == selectors.PAIR_AXIS
-            else _("テーマ")
+            TAG_AXES["size"].model._meta.verbose_name if axis == crosstab.PAIR_AXIS else _("テーマ")
         )
-        lines = selectors.crosstab_table(table, row_header=str(row_header), total_label=_("合計"))
+        lines = crosstab.crosstab_table(table, row_header=str(row_header), total_label=_("合計"))
         restriction = [str(value) for value in chosen.values() if value]
         stem = "_".join([_("クロス集計"), crosstab_axes()[axis].replace(" ", ""), *restriction])
         if self.file_format == "xlsx":
@@ -824,9 +826,9 @@ class SummaryExportView(ExportPermissionMixin, View):
         if not scope.is_valid():
             return export_error(request, " ".join(scope.errors["meeting"]), field="meeting")
         data.pop("meeting", None)  # the scope form reads it, allowing several
+        filterset = OpinionFilter(data, queryset=visible_opinions(request), request=request)
         parsed = selectors.summary_for(
-            OpinionFilter(data, queryset=visible_opinions(request), request=request),
-            meetings=list(scope.cleaned_data["meeting"]),
+            filterset.selection(), filterset.qs, meetings=list(scope.cleaned_data["meeting"])
         )
         if self.file_format == "txt":
             return HttpResponse(

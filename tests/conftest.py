@@ -21,7 +21,7 @@ def _empty_caches():
     one test's entries from hiding another's mistakes)."""
     from django.core.cache import cache
 
-    from opinions import caching
+    from opinions.browsing import caching
 
     cache.clear()
     caching.clear_local()

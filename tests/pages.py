@@ -2,7 +2,7 @@
 
 from django.core.cache import cache
 
-from opinions import caching
+from opinions.browsing import caching
 
 
 def fresh_get(client, path, data=None, **extra):

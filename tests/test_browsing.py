@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import strip_tags
 
+from opinions.browsing.selection import list_url
 from opinions.models import MunicipalitySize, Opinion, Stakeholder, Theme
-from opinions.selectors import list_url
 from tests.factories import (
     MeetingFactory,
     MunicipalitySizeFactory,

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from opinions import caching, services
+from opinions import services
+from opinions.browsing import caching
 from opinions.models import Opinion, Stakeholder, Theme
 from tests.factories import OpinionFactory, StakeholderFactory, ThemeFactory, UserFactory
 

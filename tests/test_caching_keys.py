@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from opinions import caching
+from opinions.browsing import caching
 from tests.factories import OpinionFactory, StakeholderFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
-from opinions import caching, imports, roles, services
+from opinions import imports, roles, services
+from opinions.browsing import caching
 from opinions.concurrency import is_conflict
 from opinions.importers import parse_summary
 from opinions.management.commands.load_seed import load_seed_fixture

@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import RequestFactory
 
-from opinions import counts, selectors, services
-from opinions.filters import OpinionFilter
+from opinions import services
+from opinions.browsing import counts, crosstab, facets, themes
+from opinions.browsing.filters import OpinionFilter
 from opinions.generators import generate_opinions
 from opinions.models import (
     Meeting,
@@ -265,11 +266,12 @@ def test_list_counts_from_the_tables_equal_counts_of_the_remarks(seed, who, para
     request = RequestFactory().get("/opinions/", resolve(params))
     filterset = OpinionFilter(request.GET, queryset=Opinion.objects.visible_to(user))
 
-    total, facets = selectors.list_counts(filterset, visible_statuses(user))
+    selection, visible = filterset.selection(), filterset.queryset
+    total, options = facets.list_counts(selection, visible, visible_statuses(user))
     assert total == filterset.qs.count()
-    assert (total, facets) == selectors.list_counts(filterset)  # from the remarks
+    assert (total, options) == facets.list_counts(selection, visible)  # from the remarks
     if "存在しない語" not in params.get("q", ""):
-        assert total and any(option.count for option in facets.stakeholder)
+        assert total and any(option.count for option in options.stakeholder)
 
 
 @pytest.mark.parametrize("who", ["public", "staff"])
@@ -280,20 +282,20 @@ def test_theme_pages_and_crosstab_from_the_tables_equal_counts_of_the_remarks(se
     user = staff_user() if who == "staff" else AnonymousUser()
     visible, scope = Opinion.objects.visible_to(user), counts.visible_scope(user)
 
-    assert selectors.theme_counts(visible, scope) == selectors.theme_counts(visible)
+    assert counts.theme_counts(visible, scope) == counts.theme_counts(visible)
     for theme in Theme.objects.filter(level__lte=2):
-        from_tables = selectors.theme_summary(theme, visible, scope)
-        from_remarks = selectors.theme_summary(theme, visible)
+        from_tables = themes.theme_summary(theme, visible, scope)
+        from_remarks = themes.theme_summary(theme, visible)
         assert [n.count for n in from_tables.subtree] == [n.count for n in from_remarks.subtree]
         assert from_tables.size_bars == from_remarks.size_bars
         assert from_tables.stakeholder_bars == from_remarks.stakeholder_bars
     document = SourceDocument.objects.first()
     meeting = Meeting.objects.order_by("number").last()
     OpinionFactory(meeting=meeting, theme=Theme.objects.last())
-    for axis in selectors.CROSSTAB_AXES:
+    for axis in crosstab.CROSSTAB_AXES:
         for restriction in ({}, {"document": document}, {"meeting": meeting}):
-            from_tables = selectors.crosstab(visible, axis, scope, **restriction)
-            from_remarks = selectors.crosstab(visible, axis, **restriction)
+            from_tables = crosstab.crosstab(visible, axis, scope, **restriction)
+            from_remarks = crosstab.crosstab(visible, axis, **restriction)
             assert [[c for c, _ in cells] for _, cells in from_tables.rows] == [
                 [c for c, _ in cells] for _, cells in from_remarks.rows
             ]

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from opinions import caching, dbobjects
+from opinions import dbobjects
+from opinions.browsing import caching
+from opinions.browsing.search import filter_queryset, parse_query
 from opinions.models import Opinion, Theme
-from opinions.search import filter_queryset, parse_query
 from opinions.tagging import normalize
 
 from .factories import OpinionFactory

@@ -20,7 +20,7 @@ from opinions.importers import (
 )
 from opinions.imports import import_summary_document
 from opinions.models import Opinion, SourceDocument, Theme
-from opinions.selectors import summary_document
+from opinions.selectors.exports import summary_document
 from tests.factories import (
     CommitteeFactory,
     MeetingFactory,

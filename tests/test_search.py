@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from opinions import search
+from opinions.browsing import search
 from opinions.models import Opinion, SynonymGroup
 from tests.factories import OpinionFactory
 

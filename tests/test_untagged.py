@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from opinions.browsing.selection import list_url
 from opinions.models import Meeting, Opinion, SourceDocument
-from opinions.selectors import list_url
 from tests.factories import MunicipalitySizeFactory, OpinionFactory, StakeholderFactory
 from tests.pages import fresh_get
 from tests.test_browsing import facet

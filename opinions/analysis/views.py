@@ -2,7 +2,7 @@
 
 from django.views.generic import TemplateView
 
-from opinions import caching
+from opinions.browsing import caching
 from opinions.views import visible_opinions
 
 from .gaps import gap_rows

@@ -66,17 +66,16 @@ class PublishedCategoryFilter(django_filters.ModelMultipleChoiceFilter):
         return by_category(qs, value, published_only=True)
 
 
-def response_chips(filterset, chosen) -> list[tuple[str, str, str, str]]:
-    """The list's chips for the chosen 対応区分 (see OpinionFilter.chips)."""
-    label = str(filterset.form["response"].label)
+def response_chips(label: str, chosen, url_with) -> list:
+    """The list's chips for the chosen 対応区分 (see axes.ResponseAxis)."""
+    from ..browsing.axes import Chip
+
     slugs = [c.slug if c != NONE else NONE for c in chosen]
     chips = []
     for choice, slug in zip(chosen, slugs, strict=True):
         rest = [s for s in slugs if s != slug]
         if choice == NONE:
-            chips.append(
-                (label, str(_("対応の公表前")), filterset._url_with(response=rest or None), "")
-            )
+            chips.append(Chip(label, str(_("対応の公表前")), url_with(response=rest or None), ""))
         else:
-            chips.append((label, choice.name, filterset._url_with(response=rest or None), "ja"))
+            chips.append(Chip(label, choice.name, url_with(response=rest or None)))
     return chips

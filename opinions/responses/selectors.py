@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from .. import selectors
+from ..browsing.facets import FacetOption
+from ..browsing.selection import Selection, list_url
+from ..browsing.themes import Bar
 from ..models import Opinion, Theme
 from .filters import NONE
 from .models import Response, ResponseCategory, ResponseReference, ResponseRemark, ResponseState
@@ -84,16 +86,16 @@ def published_category_counts(opinions: QuerySet) -> dict[int | None, int]:
     )
 
 
-def category_facet(filterset) -> list[selectors.FacetOption]:
+def category_facet(selection: Selection, visible: QuerySet) -> list[FacetOption]:
     """The list's 対応区分 facet: for each category (and "not yet"), how many remarks the
     other active filters give with a published response of it. Two queries, whatever the
     filters (the count tables are not involved)."""
-    opinions = filterset.filter_queryset_excluding(filterset.queryset, "response")
+    opinions = selection.apply(visible, without="response").order_by()
     found = published_category_counts(opinions)
-    chosen = filterset.form.cleaned_data.get("response") or [] if filterset.is_valid() else []
+    chosen = selection.chosen("response") or ()
     chosen_pks = {c.pk for c in chosen if c != NONE}
     options = [
-        selectors.FacetOption(
+        FacetOption(
             category.slug,
             category.name,
             found.get(category.pk, 0),
@@ -102,13 +104,11 @@ def category_facet(filterset) -> list[selectors.FacetOption]:
         )
         for category in ResponseCategory.objects.filter(Q(is_active=True) | Q(pk__in=chosen_pks))
     ]
-    options.append(
-        selectors.FacetOption(NONE, str(_("対応の公表前")), found.get(None, 0), NONE in chosen)
-    )
+    options.append(FacetOption(NONE, str(_("対応の公表前")), found.get(None, 0), NONE in chosen))
     return options
 
 
-def category_bars(theme: Theme, visible: QuerySet) -> list[selectors.Bar]:
+def category_bars(theme: Theme, visible: QuerySet) -> list[Bar]:
     """A theme page's remarks (the node and below) by 対応区分 of their published response,
     as bars linking to the filtered list (two queries); none while nothing is published."""
     in_theme = visible.in_theme(theme)
@@ -118,10 +118,10 @@ def category_bars(theme: Theme, visible: QuerySet) -> list[selectors.Bar]:
     if not largest:
         return []  # no published response in the theme yet: no chart of zeros
     return [
-        selectors.Bar(
+        Bar(
             category.name,
             found.get(category.pk, 0),
-            selectors.list_url(theme=theme.slug, response=category.slug),
+            list_url(theme=theme.slug, response=category.slug),
             100 * found.get(category.pk, 0) / largest,
         )
         for category in categories

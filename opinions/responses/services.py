@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Opinion
-from ..services import _notify
+from ..services.submission import _notify
 from .models import PolicyDocument, Response, ResponseCategory, ResponseReference, ResponseRemark
 
 State = Response.State

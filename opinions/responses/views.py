@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_filters.views import FilterView
 
-from ..filters import OpinionFilter
+from ..browsing.filters import OpinionFilter
 from ..models import Opinion
 from ..views import (
     DOCX_CONTENT_TYPE,
@@ -61,7 +61,7 @@ class WorkbenchView(SecretariatMixin, FilterView):
                 self.filterset.filter_queryset_excluding(self.filterset.queryset, "theme")
             ),
             chosen_theme=chosen,
-            chips=self.filterset.chips(),
+            chips=self.filterset.selection().chips(),
             bulk_form=BulkForm(),
             categories=list(ResponseCategory.objects.filter(is_active=True)),
             here=self.request.get_full_path(),

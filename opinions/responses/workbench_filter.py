@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from ..filters import OpinionFilter
+from ..browsing.filters import OpinionFilter
 from .filters import NONE, _answered, by_category
 from .models import ResponseCategory, ResponseState
 
@@ -51,6 +51,9 @@ class WorkbenchFilter(OpinionFilter):
     class Meta(OpinionFilter.Meta):
         fields = [*OpinionFilter.Meta.fields, "category", "state"]
 
+    # Its counts are live (the count tables know nothing of responses): it never builds a
+    # count scope, and the choices of category and state apply after the selection's.
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["category"].extra["choices"] = [
@@ -76,7 +79,3 @@ class WorkbenchFilter(OpinionFilter):
         if StateChoices.NEEDS_LOOK in value:
             condition |= Q(response_link__isnull=False) & needs_look_condition()
         return queryset.filter(condition)
-
-    def count_scope(self, statuses):
-        # The count tables know nothing of responses: the workbench counts live.
-        return None

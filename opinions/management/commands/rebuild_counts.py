@@ -3,15 +3,15 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from opinions import counts
+from opinions.browsing import counts
 
 # Both tables' non-empty cells (the coarser one with 0 for document and meeting), their delta
 # rows summed.
 SNAPSHOT = (
     f"SELECT 'venue', {counts.KEY}, sum(n) FROM {counts.VENUE_TABLE} GROUP BY {counts.KEY}"
     f" HAVING sum(n) <> 0 UNION ALL"
-    f" SELECT 'tag', status, theme_id, 0, 0, size_ids, stakeholder_ids, sum(n)"
-    f" FROM {counts.TAG_TABLE} GROUP BY status, theme_id, size_ids, stakeholder_ids"
+    f" SELECT 'tag', status, theme_id, 0, 0, {counts.TAG_COLUMNS}, sum(n)"
+    f" FROM {counts.TAG_TABLE} GROUP BY status, theme_id, {counts.TAG_COLUMNS}"
     f" HAVING sum(n) <> 0"
 )
 

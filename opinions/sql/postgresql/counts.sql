@@ -1,6 +1,6 @@
 -- Count tables: remarks per (status, theme, tag sets[, venue]), kept exact by triggers, so
 -- facet counts, theme counts and the cross-tab sum a few thousand rows instead of visiting up
--- to a million remarks (opinions/counts.py reads them; models TagCount and VenueTagCount let
+-- to a million remarks (opinions/browsing/counts.py reads them; models TagCount and VenueTagCount let
 -- the ORM read them too).
 --
 -- Each remark counts once, in the cell of its key: status, theme, document (0 for none),
@@ -57,7 +57,7 @@ LANGUAGE sql STABLE AS $fn$
 $fn$;
 
 -- A bulk load turns the triggers off for its transaction (SET LOCAL
--- opinions.counts_suspended = on, opinions.counts.suspended) and rebuilds once afterwards.
+-- opinions.counts_suspended = on, opinions.browsing.counts.suspended) and rebuilds once afterwards.
 CREATE OR REPLACE FUNCTION opinions_counts_suspended() RETURNS boolean
 LANGUAGE sql STABLE AS $fn$
     SELECT coalesce(current_setting('opinions.counts_suspended', true), '') = 'on'
@@ -133,7 +133,11 @@ END $fn$;
 -- The tag tables: the touched remarks' tag ids are read again (an UPDATE of the remarks,
 -- counted by the trigger above). The remarks are locked in id order first, so two
 -- statements touching overlapping remarks take their locks in the same order.
-CREATE OR REPLACE FUNCTION opinions_sync_size_ids() RETURNS trigger
+-- One function for every tag axis (opinions/browsing/axes.py): the trigger's arguments name
+-- the remark's key column and the function computing it (size_ids, opinions_size_ids). The
+-- transition tables are read statically (both link tables have opinion_id); only the UPDATE
+-- names the column, through format() with %I.
+CREATE OR REPLACE FUNCTION opinions_sync_tag_ids() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 DECLARE
     touched bigint[];
@@ -150,30 +154,10 @@ BEGIN
         FROM (SELECT opinion_id FROM new_rows UNION SELECT opinion_id FROM old_rows) t;
     END IF;
     PERFORM 1 FROM opinions_opinion WHERE id = ANY(touched) ORDER BY id FOR NO KEY UPDATE;
-    UPDATE opinions_opinion SET size_ids = opinions_size_ids(id)
-    WHERE id = ANY(touched) AND size_ids IS DISTINCT FROM opinions_size_ids(id);
-    RETURN NULL;
-END $fn$;
-
-CREATE OR REPLACE FUNCTION opinions_sync_stakeholder_ids() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    touched bigint[];
-BEGIN
-    IF opinions_counts_suspended() THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT opinion_id) INTO touched FROM new_rows;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT opinion_id) INTO touched FROM old_rows;
-    ELSE
-        SELECT array_agg(DISTINCT opinion_id) INTO touched
-        FROM (SELECT opinion_id FROM new_rows UNION SELECT opinion_id FROM old_rows) t;
-    END IF;
-    PERFORM 1 FROM opinions_opinion WHERE id = ANY(touched) ORDER BY id FOR NO KEY UPDATE;
-    UPDATE opinions_opinion SET stakeholder_ids = opinions_stakeholder_ids(id)
-    WHERE id = ANY(touched) AND stakeholder_ids IS DISTINCT FROM opinions_stakeholder_ids(id);
+    EXECUTE format(
+        'UPDATE opinions_opinion SET %1$I = %2$I(id) WHERE id = ANY($1) AND %1$I IS DISTINCT FROM %2$I(id)',
+        TG_ARGV[0], TG_ARGV[1]
+    ) USING touched;
     RETURN NULL;
 END $fn$;
 
@@ -228,11 +212,11 @@ CREATE OR REPLACE TRIGGER opinions_opinion_counts_insert AFTER INSERT ON opinion
 CREATE OR REPLACE TRIGGER opinions_opinion_counts_delete AFTER DELETE ON opinions_opinion REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_count_deleted();
 CREATE OR REPLACE TRIGGER opinions_opinion_counts_update AFTER UPDATE ON opinions_opinion REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_count_updated();
 CREATE OR REPLACE TRIGGER opinions_opinion_counts_truncate AFTER TRUNCATE ON opinions_opinion FOR EACH STATEMENT EXECUTE FUNCTION opinions_counts_truncated();
-CREATE OR REPLACE TRIGGER opinions_opinion_municipality_sizes_counts_insert AFTER INSERT ON opinions_opinion_municipality_sizes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_size_ids();
-CREATE OR REPLACE TRIGGER opinions_opinion_municipality_sizes_counts_delete AFTER DELETE ON opinions_opinion_municipality_sizes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_size_ids();
-CREATE OR REPLACE TRIGGER opinions_opinion_municipality_sizes_counts_update AFTER UPDATE ON opinions_opinion_municipality_sizes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_size_ids();
+CREATE OR REPLACE TRIGGER opinions_opinion_municipality_sizes_counts_insert AFTER INSERT ON opinions_opinion_municipality_sizes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_tag_ids('size_ids', 'opinions_size_ids');
+CREATE OR REPLACE TRIGGER opinions_opinion_municipality_sizes_counts_delete AFTER DELETE ON opinions_opinion_municipality_sizes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_tag_ids('size_ids', 'opinions_size_ids');
+CREATE OR REPLACE TRIGGER opinions_opinion_municipality_sizes_counts_update AFTER UPDATE ON opinions_opinion_municipality_sizes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_tag_ids('size_ids', 'opinions_size_ids');
 CREATE OR REPLACE TRIGGER opinions_opinion_municipality_sizes_counts_truncate AFTER TRUNCATE ON opinions_opinion_municipality_sizes FOR EACH STATEMENT EXECUTE FUNCTION opinions_counts_truncated();
-CREATE OR REPLACE TRIGGER opinions_opinion_stakeholders_counts_insert AFTER INSERT ON opinions_opinion_stakeholders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_stakeholder_ids();
-CREATE OR REPLACE TRIGGER opinions_opinion_stakeholders_counts_delete AFTER DELETE ON opinions_opinion_stakeholders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_stakeholder_ids();
-CREATE OR REPLACE TRIGGER opinions_opinion_stakeholders_counts_update AFTER UPDATE ON opinions_opinion_stakeholders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_stakeholder_ids();
+CREATE OR REPLACE TRIGGER opinions_opinion_stakeholders_counts_insert AFTER INSERT ON opinions_opinion_stakeholders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_tag_ids('stakeholder_ids', 'opinions_stakeholder_ids');
+CREATE OR REPLACE TRIGGER opinions_opinion_stakeholders_counts_delete AFTER DELETE ON opinions_opinion_stakeholders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_tag_ids('stakeholder_ids', 'opinions_stakeholder_ids');
+CREATE OR REPLACE TRIGGER opinions_opinion_stakeholders_counts_update AFTER UPDATE ON opinions_opinion_stakeholders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opinions_sync_tag_ids('stakeholder_ids', 'opinions_stakeholder_ids');
 CREATE OR REPLACE TRIGGER opinions_opinion_stakeholders_counts_truncate AFTER TRUNCATE ON opinions_opinion_stakeholders FOR EACH STATEMENT EXECUTE FUNCTION opinions_counts_truncated();

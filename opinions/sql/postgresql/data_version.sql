@@ -1,5 +1,5 @@
 -- The data version: a token that changes whenever a transaction that wrote to any table a
--- page counts or shows commits (opinions/caching.py keys cached pages and counts with it).
+-- page counts or shows commits (opinions/browsing/caching.py keys cached pages and counts with it).
 --
 -- Each writing statement adds a row to opinions_datachange. Rows are only ever inserted,
 -- so writers never wait on each other here, and a row is invisible until its transaction

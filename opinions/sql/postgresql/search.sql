@@ -1,7 +1,7 @@
 -- Search: what the remark's row derives from its body, on every write path.
 --
 -- search_text is the body width- and case-folded, what search matches against
--- (opinions/search.py normalizes the query the same way: NFKC, then lower case by Unicode
+-- (opinions/browsing/search.py normalizes the query the same way: NFKC, then lower case by Unicode
 -- rules, whatever the database's LC_CTYPE). version counts the edits of a remark's content,
 -- for the optimistic lock of opinions.services.submission. A BEFORE trigger keeps both, so
 -- save(), QuerySet.update(), bulk_update(), bulk_create(), raw SQL and COPY all agree

@@ -28,7 +28,7 @@ from django.db.models.functions import Cast, Collate, Length, Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .tagging import normalize
+from ..tagging import normalize
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10

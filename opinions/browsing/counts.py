@@ -11,11 +11,12 @@ kept an uncached list page at 0.9 s (bench/results.md, optimization 15).
 
 A search's matches are only known by reading the text: :func:`search_counts` groups them
 by the same key in the one pass that finds them, then sums as over the tables. Any other
-database than PostgreSQL counts the remarks themselves (selectors.py).
+database than PostgreSQL counts the remarks themselves (the functions at the end).
 
 A :class:`Scope` is what is counted: the statuses the audience may see (the same as
 ``Opinion.objects.visible_to``, from :func:`opinions.models.visible_statuses`) and the
-list's filters other than the search.
+selection's choices other than the search, each read over the key's columns as its axis
+says (axes.py).
 """
 
 from __future__ import annotations
@@ -26,17 +27,18 @@ from dataclasses import dataclass, replace
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import BigIntegerField, Count, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from .models import Opinion, visible_statuses
+from ..models import Opinion, visible_statuses
+from .axes import AXES, TAG_AXES, TagAxis
 
-KEY = "status, theme_id, source_document_id, meeting_id, size_ids, stakeholder_ids"
+# The count tables' key: one column of sorted tag ids per tag axis (axes.TAG_AXES).
+TAG_COLUMNS = ", ".join(axis.column for axis in TAG_AXES.values())
+KEY = f"status, theme_id, source_document_id, meeting_id, {TAG_COLUMNS}"
 TAG_TABLE = "opinions_tagcount"
 VENUE_TABLE = "opinions_venuetagcount"
-# The key column of each tag axis (see selectors.TAG_AXES).
-TAG_COLUMNS = {"municipality_sizes": "size_ids", "stakeholders": "stakeholder_ids"}
 
 
 def available() -> bool:
@@ -51,59 +53,35 @@ def visible_scope(user) -> Scope | None:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which remarks to count: of these statuses, with the list's filters but the search."""
+    """Which remarks to count: of these statuses, with these choices (axis name, choice —
+    see axes.py; a selection's choices but the search)."""
 
     statuses: tuple[str, ...]
-    theme_ids: tuple[int, ...] | None = None  # a subtree, as OpinionFilter.filter_theme
-    size_ids: tuple[int, ...] = ()  # any of (empty: no filter)
-    stakeholder_ids: tuple[int, ...] = ()
-    # Also (or only, without ids) the remarks with no tag of that kind at all.
-    size_untagged: bool = False
-    stakeholder_untagged: bool = False
-    document_id: int | None = None
-    # A meeting: remarks made at it, or printed in a document that covers it.
-    meeting_id: int | None = None
-    meeting_document_ids: tuple[int, ...] = ()
+    choices: tuple[tuple[str, object], ...] = ()
 
     def without(self, facet: str) -> Scope:
-        """The same scope with one facet's filter left out (for that facet's options)."""
-        cleared = {
-            "theme": {"theme_ids": None},
-            "size": {"size_ids": (), "size_untagged": False},
-            "stakeholder": {"stakeholder_ids": (), "stakeholder_untagged": False},
-            "document": {"document_id": None},
-            "meeting": {"meeting_id": None, "meeting_document_ids": ()},
-        }
-        return replace(self, **cleared[facet]) if facet else self
+        """The same scope with one facet's choice left out (for that facet's options)."""
+        return replace(self, choices=tuple((n, c) for n, c in self.choices if n != facet))
+
+    def narrowed(self, name: str, choice) -> Scope:
+        """The same scope with ``choice`` on axis ``name`` (in place of any other)."""
+        rest = tuple((n, c) for n, c in self.without(name).choices)
+        order = list(AXES)
+        return replace(
+            self, choices=tuple(sorted((*rest, (name, choice)), key=lambda p: order.index(p[0])))
+        )
 
     @property
     def by_venue(self) -> bool:
-        return self.document_id is not None or self.meeting_id is not None
+        return any(AXES[name].by_venue for name, _choice in self.choices)
 
     def where(self) -> tuple[str, list]:
         """The SQL condition over a table or CTE with the key's columns, and its params."""
         clauses, params = ["status = ANY(%s)"], [list(self.statuses)]
-        if self.theme_ids is not None:
-            clauses.append("theme_id = ANY(%s)")
-            params.append(list(self.theme_ids))
-        for column, ids, untagged in (
-            ("size_ids", self.size_ids, self.size_untagged),
-            ("stakeholder_ids", self.stakeholder_ids, self.stakeholder_untagged),
-        ):
-            alternatives = []
-            if ids:
-                alternatives.append(f"{column} && %s::bigint[]")
-                params.append(list(ids))
-            if untagged:
-                alternatives.append(f"cardinality({column}) = 0")
-            if alternatives:
-                clauses.append(f"({' OR '.join(alternatives)})")
-        if self.document_id is not None:
-            clauses.append("source_document_id = %s")
-            params.append(self.document_id)
-        if self.meeting_id is not None:
-            clauses.append("(meeting_id = %s OR source_document_id = ANY(%s))")
-            params += [self.meeting_id, list(self.meeting_document_ids)]
+        for name, choice in self.choices:
+            clause, more = AXES[name].where(choice)
+            clauses.append(clause)
+            params += more
         return " AND ".join(clauses), params
 
 
@@ -140,10 +118,10 @@ def _tags_or_none(column: str) -> str:
     )
 
 
-def by_tag(scope: Scope, field_name: str) -> dict[int | None, int]:
-    """Remarks per tag of the many-to-many ``field_name``, and under None those without
-    any, as selectors.tag_counts."""
-    column = TAG_COLUMNS[field_name]
+def by_tag(scope: Scope, axis: TagAxis) -> dict[int | None, int]:
+    """Remarks per tag of ``axis``, and under None those without any, as
+    themes.tag_counts."""
+    column = axis.column
     where, params = scope.where()
     sql = (
         f"SELECT tag, sum(n)::bigint FROM {_table(scope)}, {_tags_or_none(column)} AS tag"
@@ -152,9 +130,9 @@ def by_tag(scope: Scope, field_name: str) -> dict[int | None, int]:
     return {tag: n for tag, n in _rows(sql, params) if n}
 
 
-def by_theme_and_tag(scope: Scope, field_name: str) -> list[tuple[int, int | None, int]]:
+def by_theme_and_tag(scope: Scope, axis: TagAxis) -> list[tuple[int, int | None, int]]:
     """(theme id, tag id or None for none, remarks) for the cross-tab."""
-    column = TAG_COLUMNS[field_name]
+    column = axis.column
     where, params = scope.where()
     sql = (
         f"SELECT theme_id, tag, sum(n)::bigint FROM {_table(scope)}, {_tags_or_none(column)} AS tag"
@@ -163,13 +141,15 @@ def by_theme_and_tag(scope: Scope, field_name: str) -> list[tuple[int, int | Non
     return [row for row in _rows(sql, params) if row[2]]
 
 
-def by_tag_pair(scope: Scope, first: str, second: str) -> list[tuple[int | None, int | None, int]]:
+def by_tag_pair(
+    scope: Scope, first: TagAxis, second: TagAxis
+) -> list[tuple[int | None, int | None, int]]:
     """(tag id of ``first``, tag id of ``second``, remarks) — None for a remark without a
     tag of that kind — for the size × stakeholder cross-tab."""
     where, params = scope.where()
     sql = (
         f"SELECT a, b, sum(n)::bigint FROM {_table(scope)},"
-        f" {_tags_or_none(TAG_COLUMNS[first])} AS a, {_tags_or_none(TAG_COLUMNS[second])} AS b"
+        f" {_tags_or_none(first.column)} AS a, {_tags_or_none(second.column)} AS b"
         f" WHERE {where} GROUP BY a, b"
     )
     return [row for row in _rows(sql, params) if row[2]]
@@ -193,7 +173,7 @@ class ListCounts:
 
     total: int
     themes: dict[int, int]
-    tags: dict[str, dict[int, int]]  # by many-to-many field name
+    tags: dict[str, dict[int, int]]  # by tag axis name
     documents: list[tuple[int | None, int | None, int]]  # (meeting, document, n)
     meetings: list[tuple[int | None, int | None, int]]
 
@@ -214,16 +194,17 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
         .annotate(
             cell_document=Coalesce("source_document_id", 0),
             cell_meeting=Coalesce("meeting_id", 0),
-            cell_sizes=RawSQL(f"{table}.size_ids", (), output_field=ids),
-            cell_stakeholders=RawSQL(f"{table}.stakeholder_ids", (), output_field=ids),
+            **{
+                f"cell_{name}": RawSQL(f"{table}.{axis.column}", (), output_field=ids)
+                for name, axis in TAG_AXES.items()
+            },
         )
         .values(
             "status",
             "theme_id",
             "cell_document",
             "cell_meeting",
-            "cell_sizes",
-            "cell_stakeholders",
+            *(f"cell_{name}" for name in TAG_AXES),
         )
         .annotate(n=Count("pk"))
     )
@@ -241,15 +222,14 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
 
     part("total", "", "0, 0")
     part("theme", "theme", "theme_id, 0", "theme_id")
-    for field_name, column in TAG_COLUMNS.items():
-        facet = "size" if column == "size_ids" else "stakeholder"
-        part(field_name, facet, "tag, 0", "tag", unnest=column)
+    for name, axis in TAG_AXES.items():
+        part(name, name, "tag, 0", "tag", unnest=axis.column)
     part("document", "document", "meeting_id, source_document_id", "2, 3")
     part("meeting", "meeting", "meeting_id, source_document_id", "2, 3")
     sql = f"WITH cells ({KEY}, n) AS MATERIALIZED ({cells_sql}) " + " UNION ALL ".join(
         f"({p})" for p in parts
     )
-    result = ListCounts(0, {}, {name: {} for name in TAG_COLUMNS}, [], [])
+    result = ListCounts(0, {}, {name: {} for name in TAG_AXES}, [], [])
     for kind, first, second, n in _rows(sql, params):
         if not n:
             continue
@@ -257,11 +237,60 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
             result.total = n
         elif kind == "theme":
             result.themes[first] = n
-        elif kind in TAG_COLUMNS:
+        elif kind in TAG_AXES:
             result.tags[kind][first] = n
         else:
             getattr(result, f"{kind}s").append((first or None, second or None, n))
     return result
+
+
+# --- The same from the remarks (any database) ------------------------------------------
+
+
+def untagged(opinions: QuerySet, axis: TagAxis) -> QuerySet:
+    """The remarks of ``opinions`` without any tag of ``axis``."""
+    relation = Opinion._meta.get_field(axis.field_name)
+    through = relation.remote_field.through
+    return opinions.filter(
+        ~Exists(through.objects.filter(**{relation.m2m_field_name(): OuterRef("pk")}))
+    )
+
+
+def theme_counts(opinions: QuerySet, scope: Scope | None = None) -> dict[int, int]:
+    """Remarks per theme node (the node itself only).
+
+    Here and below, ``scope`` describes the same remarks as ``opinions`` for the count
+    tables; given, the counts are read from them.
+    """
+    if scope is not None:
+        return by_theme(scope)
+    return dict(
+        opinions.order_by().values("theme_id").annotate(n=Count("pk")).values_list("theme_id", "n")
+    )
+
+
+def tag_counts(
+    opinions: QuerySet, axis: TagAxis, scope: Scope | None = None
+) -> dict[int | None, int]:
+    """Remarks of ``opinions`` per tag of ``axis``, and under None those without any tag
+    of it (規模を問わない, 関係者の指定なし): from the count tables in one query, else in two."""
+    if scope is not None:
+        return by_tag(scope, axis)
+    relation = Opinion._meta.get_field(axis.field_name)
+    tag_column = f"{relation.m2m_reverse_field_name()}_id"
+    through = relation.remote_field.through
+    found = dict(
+        through.objects.filter(**{f"{relation.m2m_field_name()}__in": opinions.values("pk")})
+        .values(tag_column)
+        .annotate(n=Count("pk"))
+        .values_list(tag_column, "n")
+    )
+    if without := untagged(opinions, axis).count():
+        found[None] = without
+    return found
+
+
+# --- Maintenance ---------------------------------------------------------------------------
 
 
 def rebuild() -> None:

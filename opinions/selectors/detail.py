@@ -1,0 +1,83 @@
+"""The detail page's 関連する意見 when a remark has not been analysed yet: shared tags,
+theme and wording (opinions/analysis/related.py finds them by meaning once it has)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from ..models import Opinion
+
+
+def _bigram_set(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _related_ids(
+    opinion: Opinion, visible: QuerySet, sizes: set[int], stakeholders: set[int], pool: int
+) -> list[int]:
+    """The ``pool`` newest remarks sharing the theme or any tag with ``opinion``.
+
+    On PostgreSQL, the newest ``pool`` per theme and per tag, each an index scan that
+    stops early, in one UNION ALL; an OR of the three conditions instead hashes every
+    remark of the commonest tag first (0.5 s at a million remarks).
+    """
+    others = visible.exclude(pk=opinion.pk).order_by("-pk")
+    if not connection.features.supports_slicing_ordering_in_compound:
+        matching = others.filter(
+            Q(theme_id=opinion.theme_id)
+            | Q(pk__in=visible.with_any_tag("municipality_sizes", sizes).values("pk"))
+            | Q(pk__in=visible.with_any_tag("stakeholders", stakeholders).values("pk"))
+        )
+        return list(matching.values_list("pk", flat=True)[:pool])
+    parts = [others.filter(theme_id=opinion.theme_id).values_list("pk", flat=True)[:pool]]
+    parts += [
+        others.filter(municipality_sizes=tag).values_list("pk", flat=True)[:pool] for tag in sizes
+    ]
+    parts += [
+        others.filter(stakeholders=tag).values_list("pk", flat=True)[:pool] for tag in stakeholders
+    ]
+    ids = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return sorted(set(ids), reverse=True)[:pool]
+
+
+def _tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
+    relation = Opinion._meta.get_field(field)
+    tag_column = f"{relation.m2m_reverse_field_name()}_id"
+    tags: dict[int, set[int]] = defaultdict(set)
+    pairs = relation.remote_field.through.objects.filter(opinion_id__in=ids)
+    for opinion_id, tag_id in pairs.values_list("opinion_id", tag_column):
+        tags[opinion_id].add(tag_id)
+    return tags
+
+
+def related_opinions(
+    opinion: Opinion, visible: QuerySet, *, limit: int = 5, pool: int = 200
+) -> list[Opinion]:
+    """Up to ``limit`` remarks sharing tags or theme with ``opinion``, ranked by shared tags
+    and text similarity (bigram overlap). Candidates are capped at ``pool``.
+
+    Candidates are scored from plain tuples and only the ``limit`` chosen are loaded as
+    remarks: 200 model instances with their tags cost more than the rest of the page.
+    """
+    sizes = {tag.pk for tag in opinion.municipality_sizes.all()}
+    stakeholders = {tag.pk for tag in opinion.stakeholders.all()}
+    ids = _related_ids(opinion, visible, sizes, stakeholders, pool)
+    candidates = visible.filter(pk__in=ids).values_list("pk", "theme_id", "search_text")
+    their_sizes = _tag_pairs("municipality_sizes", ids)
+    their_stakeholders = _tag_pairs("stakeholders", ids)
+    grams = _bigram_set(opinion.search_text)
+
+    def score(candidate) -> tuple[float, int]:
+        pk, theme_id, text = candidate
+        shared = len(sizes & their_sizes[pk]) + len(stakeholders & their_stakeholders[pk])
+        theirs = _bigram_set(text)
+        similarity = len(grams & theirs) / len(grams | theirs) if grams and theirs else 0
+        same_theme = 0.5 if theme_id == opinion.theme_id else 0
+        return shared + same_theme + 3 * similarity, pk  # newer first on a tie, as before
+
+    chosen = [pk for pk, *_ in sorted(candidates, key=score, reverse=True)[:limit]]
+    loaded = visible.filter(pk__in=chosen).select_related("theme").in_bulk()
+    return [loaded[pk] for pk in chosen]
