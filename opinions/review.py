@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .browsing.filters import ThemeFilter
+from .browsing.axes import ThemeFilter
 from .forms import ReviewForm
 from .models import MunicipalitySize, Opinion, Stakeholder, Theme
 from .people import person_name

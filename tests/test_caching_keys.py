@@ -185,10 +185,10 @@ def test_healthz_reports_a_working_cache(client, db):
 
 
 def test_a_cache_outage_is_logged_once_without_a_traceback(client, two_themes, hung_redis, caplog):
-    with caplog.at_level(logging.WARNING, logger="opinions.caching"):
+    with caplog.at_level(logging.WARNING, logger=caching.logger.name):
         for _ in range(3):
             client.get(LIST, {"theme": "theme-b"})
-    records = [r for r in caplog.records if r.name == "opinions.caching"]
+    records = [r for r in caplog.records if r.name == caching.logger.name]
     assert len(records) == 1
     assert records[0].exc_info is None and "cache unavailable" in records[0].getMessage()
 

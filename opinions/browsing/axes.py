@@ -21,11 +21,16 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
+from ..fields import ThemeChoiceField
 from ..models import Meeting, MunicipalitySize, SourceDocument, Stakeholder, Theme, Vocabulary
+from ..responses.filters import NONE, PublishedCategoryFilter, by_category
 
 # The value of a tag facet for remarks without any tag of that kind: 規模を問わない for sizes,
 # 関係者の指定なし for stakeholders. slugify() never makes a slug that starts with "_".
@@ -95,6 +100,38 @@ class MeetingChoice:
         return self.meeting.pk
 
 
+# --- The form side: the filters' fields validate a parameter into a choice -------------
+
+
+class ThemeFilter(django_filters.ModelChoiceFilter):
+    field_class = ThemeChoiceField
+
+
+class LenientMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Tags by slug, as an axes.TagChoice: the known ones, the unknown values (reported,
+    not applied), and whether the untagged value (``UNTAGGED``) was among them."""
+
+    def clean(self, value) -> TagChoice:
+        if isinstance(value, str):  # one value, from a plain dict rather than a QueryDict
+            value = [value]
+        # An empty value is "not given" (an empty field of a form), not an unknown tag.
+        values = [str(v)[:100] for v in value or () if str(v).strip()][:MAX_VALUES]
+        untagged = UNTAGGED in values
+        values = [v for v in values if v != UNTAGGED]
+        # PostgreSQL text cannot hold NUL; such a value matches nothing, so it is unknown.
+        candidates = [v for v in values if "\x00" not in v]
+        known = list(self.queryset.filter(slug__in=candidates)) if candidates else []
+        found = {tag.slug for tag in known}
+        unknown = tuple(v for v in values if v not in found)
+        return TagChoice(tuple(known), untagged, unknown)
+
+
+# Tag slugs, for the API schema (it cannot tell from a filter with a method).
+@extend_schema_field(OpenApiTypes.STR)
+class TagFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = LenientMultipleChoiceField
+
+
 # --- Axes -------------------------------------------------------------------------------------
 
 
@@ -114,6 +151,12 @@ class Axis:
     def choose(self, cleaned) -> object | None:
         """The choice for the form field's cleaned value; None for "not given"."""
         return cleaned or None
+
+    def filter_method(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """The filter's own method (``Filter.method``), so that a filter used alone narrows
+        as the selection does; its hint tells the API schema the parameter is a string."""
+        choice = self.choose(value)
+        return queryset if choice is None else self.apply(queryset, choice)
 
     def apply(self, queryset: QuerySet, choice) -> QuerySet:
         raise NotImplementedError
@@ -135,9 +178,8 @@ class ThemeAxis(Axis):
     """A section or theme includes everything below it."""
 
     def filter(self):
-        from .filters import ThemeFilter
-
         return ThemeFilter(
+            method=self.filter_method,
             label=self.label,
             queryset=Theme.objects.in_tree_order(),
             to_field_name="slug",
@@ -177,9 +219,12 @@ class TagAxis(Axis):
         return self.model.opinion_field
 
     def filter(self):
-        from .filters import TagFilter
-
-        return TagFilter(label=self.label, queryset=self.model.objects.all(), to_field_name="slug")
+        return TagFilter(
+            label=self.label,
+            queryset=self.model.objects.all(),
+            to_field_name="slug",
+            method=self.filter_method,
+        )
 
     def choose(self, cleaned: TagChoice | None):
         return cleaned if cleaned else None
@@ -232,6 +277,9 @@ class DocumentAxis(Axis):
         return django_filters.ModelChoiceFilter(
             label=self.label,
             queryset=SourceDocument.objects.all(),
+            # Used alone, it filters by this field (as DocumentAxis.apply does); the API
+            # schema reads the slug's title from it.
+            field_name="source_document",
             to_field_name="slug",
             empty_label=_("すべての資料"),
         )
@@ -255,7 +303,10 @@ class MeetingAxis(Axis):
 
     def filter(self):
         return django_filters.ModelChoiceFilter(
-            label=self.label, queryset=Meeting.objects.all(), empty_label=_("すべての会議")
+            label=self.label,
+            queryset=Meeting.objects.all(),
+            empty_label=_("すべての会議"),
+            method=self.filter_method,
         )
 
     def choose(self, cleaned: Meeting | None):
@@ -287,25 +338,28 @@ class ResponseAxis(Axis):
     countable = False
 
     def filter(self):
-        from ..responses.filters import PublishedCategoryFilter
-
-        return PublishedCategoryFilter(label=self.label)
+        return PublishedCategoryFilter(label=self.label, method=self.filter_method)
 
     def choose(self, cleaned):
         return tuple(cleaned) if cleaned else None
 
     def apply(self, queryset, choice):
-        from ..responses.filters import by_category
-
         return by_category(queryset, choice, published_only=True)
 
     def key(self, choice):
         return tuple(sorted(str(getattr(category, "pk", category)) for category in choice))
 
     def chips(self, choice, url_with):
-        from ..responses.filters import response_chips
-
-        return response_chips(str(self.label), choice, url_with)
+        label = str(self.label)
+        slugs = [c.slug if c != NONE else NONE for c in choice]
+        chips = []
+        for category, slug in zip(choice, slugs, strict=True):
+            rest = [s for s in slugs if s != slug] or None
+            if category == NONE:
+                chips.append(Chip(label, str(_("対応の公表前")), url_with(response=rest), ""))
+            else:
+                chips.append(Chip(label, category.name, url_with(response=rest)))
+        return chips
 
 
 SIZE = TagAxis(

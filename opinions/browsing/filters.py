@@ -9,47 +9,14 @@ Unknown values are dropped and reported (``notices``) rather than emptying the l
 """
 
 import django_filters
-from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
-from ..fields import ThemeChoiceField
 from ..models import Opinion, SynonymGroup
 from . import search
-from .axes import AXES, MAX_VALUES, UNTAGGED, TagChoice
+from .axes import AXES, MAX_VALUES
 from .selection import SORT_CHOICES, Selection
-
-
-class ThemeFilter(django_filters.ModelChoiceFilter):
-    field_class = ThemeChoiceField
-
-
-class LenientMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Tags by slug, as an axes.TagChoice: the known ones, the unknown values (reported,
-    not applied), and whether the untagged value (``UNTAGGED``) was among them."""
-
-    def clean(self, value) -> TagChoice:
-        if isinstance(value, str):  # one value, from a plain dict rather than a QueryDict
-            value = [value]
-        # An empty value is "not given" (an empty field of a form), not an unknown tag.
-        values = [str(v)[:100] for v in value or () if str(v).strip()][:MAX_VALUES]
-        untagged = UNTAGGED in values
-        values = [v for v in values if v != UNTAGGED]
-        # PostgreSQL text cannot hold NUL; such a value matches nothing, so it is unknown.
-        candidates = [v for v in values if "\x00" not in v]
-        known = list(self.queryset.filter(slug__in=candidates)) if candidates else []
-        found = {tag.slug for tag in known}
-        unknown = tuple(v for v in values if v not in found)
-        return TagChoice(tuple(known), untagged, unknown)
-
-
-# Tag slugs, for the API schema (it cannot tell from a filter with a method).
-@extend_schema_field(OpenApiTypes.STR)
-class TagFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = LenientMultipleChoiceField
 
 
 class SortFilter(django_filters.ChoiceFilter):

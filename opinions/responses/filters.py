@@ -9,7 +9,6 @@ the facet filter here).
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -64,18 +63,3 @@ class PublishedCategoryFilter(django_filters.ModelMultipleChoiceFilter):
 
     def filter(self, qs, value):
         return by_category(qs, value, published_only=True)
-
-
-def response_chips(label: str, chosen, url_with) -> list:
-    """The list's chips for the chosen 対応区分 (see axes.ResponseAxis)."""
-    from ..browsing.axes import Chip
-
-    slugs = [c.slug if c != NONE else NONE for c in chosen]
-    chips = []
-    for choice, slug in zip(chosen, slugs, strict=True):
-        rest = [s for s in slugs if s != slug]
-        if choice == NONE:
-            chips.append(Chip(label, str(_("対応の公表前")), url_with(response=rest or None), ""))
-        else:
-            chips.append(Chip(label, choice.name, url_with(response=rest or None)))
-    return chips

@@ -11,8 +11,9 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Collate
 
+from ..browsing.search import Bigrams
 from ..models import MunicipalitySize, Opinion, Stakeholder, TagRule
-from ..tagging import Band, Rule, suggest
+from ..tagging import Band, Rule, normalize, suggest
 
 
 def near_duplicates(
@@ -29,9 +30,6 @@ def near_duplicates(
     of three small groups picked across the text. On SQLite (the demo database) the 500
     newest remarks are the candidates.
     """
-    from .browsing.search import Bigrams
-    from .tagging import normalize
-
     normalized = normalize(text)
     pool = candidates.filter(status__in=[Opinion.Status.PUBLISHED, Opinion.Status.PENDING])
     if connection.vendor == "postgresql":

@@ -104,7 +104,7 @@ def _notify(
 
 def _secretariat_addresses() -> list[str]:
     """Whoever reviews remarks: the holders of the permission, not a group's name."""
-    from . import roles
+    from .. import roles
 
     return list(roles.holders(roles.REVIEWS).exclude(email="").values_list("email", flat=True))
 
