@@ -425,10 +425,34 @@ class _Line:
     rest: str
 
 
+# The portal's text export sets its title block (committee, conditions, count, date, URL)
+# between two such rules right after the title and label: a note about the file, not content.
+EXPORT_HEADER_RULE = "─" * 32
+_EXPORT_HEADER_LINES = 12
+
+
+def _without_export_header(lines: Sequence[SourceLine]) -> list[SourceLine]:
+    """``lines`` without the export's title block: a rule right after the title (and its
+    label), and everything up to the next rule within a few lines. A rule anywhere else,
+    or one without its pair, is left to the parser."""
+    filled = [index for index, line in enumerate(lines) if line.text.strip(_BLANKS)]
+    for opening in filled[1:3]:
+        text = lines[opening].text.strip(_BLANKS)
+        if text == EXPORT_HEADER_RULE:
+            for closing in filled:
+                near = opening < closing <= opening + _EXPORT_HEADER_LINES + 1
+                if near and lines[closing].text.strip(_BLANKS) == EXPORT_HEADER_RULE:
+                    return [*lines[:opening], *lines[closing + 1 :]]
+        if not _PAGE_HEADER.match(text):
+            break  # only the label comes between the title and the block
+    return list(lines)
+
+
 def _content_lines(lines: Sequence[SourceLine]) -> tuple[str, str, int, list[_Line]]:
     """(title, label, title's line number, the lines after the title) without page
     furniture: page numbers, 参考資料 labels (kept as the label), the repeated title and
-    lines running at the top or foot of most pages."""
+    lines running at the top or foot of most pages, and the text export's title block."""
+    lines = _without_export_header(lines)
     running = _running_lines(lines)
     title, label, title_line = "", "", 0
     content: list[_Line] = []

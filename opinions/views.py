@@ -1,5 +1,6 @@
 import logging
 import tempfile
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,15 +9,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from . import citations, exporters, review, selectors, services, throttling
+from . import citations, exporters, handouts, review, selectors, services, throttling
 from .analysis.digests import theme_digest
 from .analysis.related import related_by_meaning
 from .browsing import caching, counts, crosstab, facets, hits, search, themes
@@ -31,7 +31,6 @@ from .forms import (
     SubmissionForm,
     SummaryScopeForm,
 )
-from .importers import render_summary
 from .models import Meeting, Opinion, SavedSearch, SourceDocument, Theme, visible_statuses
 from .responses import selectors as responses
 
@@ -328,25 +327,36 @@ class CrossTabExportView(CrossTabMixin, View):
     file_format = "csv"
 
     def get(self, request):
-        axis, _form, chosen, table = self.crosstab_parts()
+        axis, form, chosen, table = self.crosstab_parts()
         row_header = (
             TAG_AXES["size"].model._meta.verbose_name if axis == crosstab.PAIR_AXIS else _("テーマ")
         )
         lines = crosstab.crosstab_table(table, row_header=str(row_header), total_label=_("合計"))
-        restriction = [str(value) for value in chosen.values() if value]
-        stem = "_".join([_("クロス集計"), crosstab_axes()[axis].replace(" ", ""), *restriction])
+        axis_title = crosstab_axes()[axis]
+        conditions = handouts.crosstab_conditions(axis_title, form, **chosen)
+        filename = handouts.filename("crosstab", conditions, suffix=self.file_format)
         if self.file_format == "xlsx":
+            block = handouts.title_block(
+                conditions,
+                title=_("クロス集計（%(axis)s）") % {"axis": axis_title},
+                url=request.build_absolute_uri(
+                    f"{reverse('opinions:crosstab')}?{given(request.GET).urlencode()}"
+                ),
+            )
             return file_attachment(
                 lambda handle: exporters.write_xlsx(
-                    lines, handle, widths=[40, *([10] * (len(lines[0]) - 1))]
+                    lines,
+                    handle,
+                    widths=[40, *([10] * (len(lines[0]) - 1))],
+                    title_block=block,
                 ),
-                filename=stamped(stem, "xlsx"),
+                filename=filename,
                 content_type=XLSX_CONTENT_TYPE,
             )
         return StreamingHttpResponse(
             exporters.csv_chunks(lines),
             content_type="text/csv; charset=utf-8",
-            headers=attachment(stamped(stem, "csv")),
+            headers=attachment(filename),
         )
 
 
@@ -723,15 +733,17 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": content_disposition_header(True, filename)}
+def attachment(name: exporters.FileName) -> dict[str, str]:
+    """Content-Disposition for a download named ``name``: the name in UTF-8 as RFC 5987
+    writes it (``filename*``, which browsers use) and its ASCII form for the rest."""
+    return {
+        "Content-Disposition": (
+            f"attachment; filename=\"{name.ascii}\"; filename*=UTF-8''{quote(name.name, safe='')}"
+        )
+    }
 
 
-def stamped(stem: str, suffix: str) -> str:
-    return f"{stem}-{timezone.localtime():%Y%m%d-%H%M}.{suffix}"
-
-
-def file_attachment(write, *, filename: str, content_type: str) -> FileResponse:
+def file_attachment(write, *, filename: exporters.FileName, content_type: str) -> FileResponse:
     """A download of what ``write(file)`` writes, through a temporary file rather than
     memory; the file is deleted when the response has been sent and closes it."""
     handle = tempfile.TemporaryFile()  # noqa: SIM115 -- FileResponse closes it
@@ -741,7 +753,16 @@ def file_attachment(write, *, filename: str, content_type: str) -> FileResponse:
     except BaseException:
         handle.close()
         raise
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    return FileResponse(handle, content_type=content_type, headers=attachment(filename))
+
+
+def export_list_url(request) -> str:
+    """The list with an export's conditions: where its remarks are seen, on screen."""
+    query = given(request.GET)
+    for key in ("encoding", "page"):
+        query.pop(key, None)
+    url = request.build_absolute_uri(reverse("opinions:opinion-list"))
+    return f"{url}?{query.urlencode()}" if query else url
 
 
 class ExportPermissionMixin(PermissionRequiredMixin):
@@ -789,28 +810,34 @@ class OpinionExportView(ExportPermissionMixin, View):
             )
         # The list's own queryset and FilterSet: invalid filters are dropped the same way.
         queryset = visible_opinions(request).in_document_order()
-        opinions = OpinionFilter(data, queryset=queryset, request=request).qs
+        filterset = OpinionFilter(data, queryset=queryset, request=request)
+        conditions = handouts.conditions_of(filterset.selection())
         columns = exporters.export_columns(
             include_status=request.user.has_perm("opinions.view_unpublished_opinion"),
             base_url=request.build_absolute_uri("/"),
         )
-        table = exporters.rows(selectors.export_records(opinions), columns)
+        table = exporters.rows(selectors.export_records(filterset.qs), columns)
         if self.file_format == "xlsx":
+            block = handouts.title_block(
+                conditions, title=_("意見一覧"), url=export_list_url(request)
+            )
             return file_attachment(
                 lambda handle: exporters.write_xlsx(
-                    table, handle, widths=[column.width for column in columns]
+                    table, handle, widths=[column.width for column in columns], title_block=block
                 ),
-                filename=stamped(_("意見一覧"), "xlsx"),
+                filename=handouts.filename("opinions", conditions, suffix="xlsx"),
                 content_type=XLSX_CONTENT_TYPE,
             )
         encoding = options.cleaned_data["encoding"]
         charset = "utf-8" if encoding == "utf-8" else "Shift_JIS"
         # The two encodings' files are told apart by name too.
-        stem = _("意見一覧") if encoding == "utf-8" else f"{_('意見一覧')}-Shift_JIS"
+        variant = "" if encoding == "utf-8" else "Shift_JIS"
         return StreamingHttpResponse(
             exporters.csv_chunks(table, encoding=encoding),
             content_type=f"text/csv; charset={charset}",
-            headers=attachment(stamped(stem, "csv")),
+            headers=attachment(
+                handouts.filename("opinions", conditions, suffix="csv", variant=variant)
+            ),
         )
 
 
@@ -826,18 +853,27 @@ class SummaryExportView(ExportPermissionMixin, View):
         if not scope.is_valid():
             return export_error(request, " ".join(scope.errors["meeting"]), field="meeting")
         data.pop("meeting", None)  # the scope form reads it, allowing several
+        meetings = list(scope.cleaned_data["meeting"])
         filterset = OpinionFilter(data, queryset=visible_opinions(request), request=request)
-        parsed = selectors.summary_for(
-            filterset.selection(), filterset.qs, meetings=list(scope.cleaned_data["meeting"])
+        selection = filterset.selection()
+        parsed = selectors.summary_for(selection, filterset.qs, meetings=meetings)
+        conditions = handouts.conditions_of(selection, meetings=meetings)
+        block = handouts.title_block(
+            conditions,
+            title=parsed.title,
+            label=parsed.label,
+            count=parsed.counts()["opinions"],
+            url=export_list_url(request),
         )
+        filename = handouts.filename("summary", conditions, suffix=self.file_format)
         if self.file_format == "txt":
             return HttpResponse(
-                render_summary(parsed),
+                exporters.summary_text(parsed, block),
                 content_type="text/plain; charset=utf-8",
-                headers=attachment(f"{parsed.title}.txt"),
+                headers=attachment(filename),
             )
         return file_attachment(
-            lambda handle: exporters.summary_docx(parsed, handle),
-            filename=f"{parsed.title}.docx",
+            lambda handle: exporters.summary_docx(parsed, handle, title_block=block),
+            filename=filename,
             content_type=DOCX_CONTENT_TYPE,
         )

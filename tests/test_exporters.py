@@ -3,18 +3,25 @@
 import codecs
 import csv
 import io
+from datetime import date
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from docx import Document
+from docx.oxml.ns import qn
 from openpyxl import load_workbook
 
 from opinions import exporters, roles
 from opinions.importers import (
+    EXPORT_HEADER_RULE,
     ParsedDocument,
     ParsedNode,
     ParsedOpinion,
+    SummaryParseError,
     parse_summary,
     text_from_docx,
 )
@@ -106,6 +113,72 @@ def test_summary_title_uses_full_width_meeting_numbers():
     assert exporters.summary_title([2, 1, 2]) == "第１回、第２回における主なご意見"
     assert exporters.summary_title([12]) == "第１２回における主なご意見"
     assert exporters.summary_title([]) == "主なご意見"
+
+
+def test_a_file_name_says_what_it_holds_and_has_an_ascii_twin():
+    name = exporters.export_filename(
+        "summary", ["人材育成", "女性"], suffix="docx", day=date(2026, 12, 2)
+    )
+    assert name == exporters.FileName(
+        "主なご意見_人材育成_女性_2026-12-02.docx", "summary_2026-12-02.docx"
+    )
+    shift_jis = exporters.export_filename(
+        "opinions", ["KPI"], suffix="csv", variant="Shift_JIS", day=date(2026, 12, 2)
+    )
+    assert shift_jis.name == "意見一覧_KPI_Shift_JIS_2026-12-02.csv"
+    assert shift_jis.ascii == "opinions_KPI_Shift_JIS_2026-12-02.csv"  # the ASCII parts kept
+
+
+def test_a_file_name_is_safe_on_every_system_and_stays_short():
+    name = exporters.export_filename(
+        "opinions",
+        [
+            "第１回",  # full-width digits as ASCII
+            "第１回",  # said twice: once in the name
+            'a/b:c*d?"e"<f>|g_h  i　j',  # what Windows refuses, blanks, the parts' separator
+            "地域の担い手を育てる仕組みが必要だという意見が多かった",  # a long search
+            "関係人口",
+            "地方創生",
+        ],
+        suffix="xlsx",
+        day=date(2026, 12, 2),
+    ).name
+    assert name == (
+        "意見一覧_第1回_a-b-c-d-e-f-g-h-i-j_地域の担い手を育てる仕組みが必要だという意見が…"
+        "_ほか_2026-12-02.xlsx"  # the conditions that did not fit, summed up
+    )
+    assert len(name.encode()) < 255  # what most file systems allow
+
+
+def test_the_title_block_says_the_conditions_as_the_chips_do():
+    block = exporters.TitleBlock(
+        title="主なご意見",
+        committee="有識者会議",
+        conditions=(("テーマ", "人材育成"), ("関係者", "女性\n\x07")),
+        count=4,
+        url="http://testserver/opinions/?theme=jinzai-ikusei",
+    )
+    assert block.lines() == [
+        "会議体：有識者会議",
+        "条件：テーマ: 人材育成 ／ 関係者: 女性",  # one line, nothing XML cannot hold
+        "件数：4 件",
+        f"出力日：{timezone.localdate().year}年{timezone.localdate().month}月"
+        f"{timezone.localdate().day}日",
+        "URL：http://testserver/opinions/?theme=jinzai-ikusei",
+    ]
+    assert exporters.TitleBlock(title="意見一覧").conditions_text() == "なし（すべての意見）"
+
+
+def test_the_importer_skips_the_title_block_after_the_title_and_no_other_rule():
+    rule = EXPORT_HEADER_RULE
+    text = "\n".join(["主なご意見", "資料２", rule, "条件：なし", rule, "【章】", "・意見"])
+    assert parse_summary(text) == ParsedDocument(
+        title="主なご意見",
+        label="資料２",
+        sections=[ParsedNode(level=1, name="章", opinions=[ParsedOpinion("意見")])],
+    )
+    with pytest.raises(SummaryParseError, match="見出しの直後"):  # a rule later on is text
+        parse_summary("\n".join(["主なご意見", "【章】", rule, "・意見", rule]))
 
 
 # --- Permissions -----------------------------------------------------------------------------
@@ -312,6 +385,171 @@ def test_export_query_count_is_the_same_at_10_and_200_remarks(
         assert downloaded(client.get(url))  # the queries run while streaming
 
 
+# --- What an export says about itself ------------------------------------------------------
+
+COMMITTEE = "第2期「まち・ひと・しごと創生総合戦略」策定に関する有識者会議"
+
+
+def filenames(response) -> tuple[str, str]:
+    """(the UTF-8 name, the ASCII fallback) of a download."""
+    header = response["Content-Disposition"]
+    assert header.startswith("attachment; ")
+    fallback = header.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback.isascii()
+    encoded = header.split("filename*=UTF-8''", 1)[1]
+    return encoded, fallback
+
+
+@pytest.mark.parametrize(
+    ("url", "extra", "name", "fallback"),
+    [
+        (DOCX, {}, "主なご意見_人材育成_女性_{day}.docx", "summary_{day}.docx"),
+        (TEXT, {}, "主なご意見_人材育成_女性_{day}.txt", "summary_{day}.txt"),
+        (CSV, {}, "意見一覧_人材育成_女性_{day}.csv", "opinions_{day}.csv"),
+        (
+            CSV,
+            {"encoding": "cp932"},
+            "意見一覧_人材育成_女性_Shift_JIS_{day}.csv",
+            "opinions_Shift_JIS_{day}.csv",
+        ),
+        (XLSX, {}, "意見一覧_人材育成_女性_{day}.xlsx", "opinions_{day}.xlsx"),
+    ],
+)
+def test_every_export_is_named_after_its_conditions(
+    client, staff, seed, url, extra, name, fallback
+):
+    day = timezone.localdate().isoformat()
+    response = client.get(url, {"theme": "jinzai-ikusei", "stakeholder": "women", **extra})
+    assert filenames(response) == (quote(name.format(day=day)), fallback.format(day=day))
+
+
+def test_a_document_is_named_by_its_slug_and_search_words_as_typed(client, staff, seed):
+    document = SourceDocument.objects.get()
+    day = timezone.localdate().isoformat()
+    name, _fallback = filenames(client.get(TEXT, {"document": document.slug, "q": "女性 起業"}))
+    assert name == quote(f"主なご意見_女性-起業_参考資料1-第1回第2回における主なご意見_{day}.txt")
+
+
+def test_the_text_export_has_the_title_block_between_rules_and_still_imports(client, staff, seed):
+    text = client.get(TEXT, {"stakeholder": "women", "size": "_none"}).content.decode()
+    lines = text.splitlines()
+    end = lines.index(EXPORT_HEADER_RULE, 2)
+    assert lines[: end + 1] == [
+        "主なご意見",
+        EXPORT_HEADER_RULE,
+        f"会議体：{COMMITTEE}",
+        "条件：自治体規模: 規模を問わない ／ 関係者: 女性",
+        "件数：3 件",
+        f"出力日：{date_format(timezone.localdate(), 'DATE_FORMAT')}",
+        "URL：http://testserver/opinions/?stakeholder=women&size=_none",
+        EXPORT_HEADER_RULE,
+    ]
+    assert parse_summary(text).counts()["opinions"] == 3  # the block is not read as content
+
+
+def test_the_title_block_counts_what_the_file_holds_and_names_several_meetings(client, staff):
+    first = MeetingFactory(number=3)
+    second = MeetingFactory(committee=first.committee, number=4)
+    OpinionFactory(meeting=first, body="第3回の意見")
+    OpinionFactory(meeting=second, body="第4回の意見")
+    OpinionFactory(meeting=second, body="非公開の意見", status=Opinion.Status.HIDDEN)
+    response = client.get(TEXT, {"meeting": [first.pk, second.pk]})
+    lines = response.content.decode().splitlines()
+    assert lines[2:5] == [
+        f"会議体：{first.committee.name}",
+        "条件：会議: 第3回、第4回",
+        "件数：2 件",  # the hidden remark is not in the document
+    ]
+    name, _fallback = filenames(response)
+    assert name.startswith(quote("主なご意見_第3回_第4回_"))
+
+
+def test_without_conditions_the_title_block_says_so_and_names_no_committee_of_several(
+    client, staff
+):
+    OpinionFactory()
+    CommitteeFactory.create_batch(2)
+    lines = client.get(TEXT).content.decode().splitlines()
+    assert lines[2] == "条件：なし（すべての意見）"
+    assert not any(line.startswith("会議体：") for line in lines)
+
+
+def test_the_word_export_has_the_title_block_in_its_first_pages_header(client, staff, seed):
+    document = SourceDocument.objects.get()
+    response = client.get(DOCX, {"document": document.slug})
+    word = Document(io.BytesIO(b"".join(response.streaming_content)))
+    section = word.sections[0]
+    assert section.different_first_page_header_footer
+    first = [p.text for p in section.first_page_header.paragraphs if p.text]
+    assert first == [
+        f"会議体：{COMMITTEE}",
+        "条件：資料: 参考資料１「第１回、第２回における主なご意見」",
+        "件数：68 件",
+        f"出力日：{date_format(timezone.localdate(), 'DATE_FORMAT')}",
+        f"URL：http://testserver/opinions/?document={quote(document.slug)}",
+    ]
+    assert section.header.paragraphs[0].text == (
+        f"{COMMITTEE}　参考資料１　第１回、第２回における主なご意見"
+    )  # the pages after the first
+    for footer in (section.footer, section.first_page_footer):
+        assert "PAGE" in footer._element.xml and "NUMPAGES" in footer._element.xml  # n / N
+    # The body is the document as it was: label, title, headings.
+    assert [p.text for p in word.paragraphs[:2]] == [
+        "参考資料１",
+        "第１回、第２回における主なご意見",
+    ]
+    assert word.core_properties.subject == "資料: 参考資料１「第１回、第２回における主なご意見」"
+
+
+def xlsx_workbook(response):
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_the_xlsx_keeps_the_table_first_and_adds_its_title_block(client, staff, seed):
+    workbook = xlsx_workbook(client.get(XLSX, {"stakeholder": "women", "size": "_none"}))
+    assert workbook.sheetnames == ["意見", "出力条件"]
+    table = workbook.active
+    assert table.title == "意見" and table.cell(row=1, column=1).value == "ID"
+    about = [tuple(row) for row in workbook["出力条件"].iter_rows(values_only=True)]
+    assert about == [
+        ("意見一覧", None),
+        ("会議体", COMMITTEE),
+        ("条件", "自治体規模: 規模を問わない ／ 関係者: 女性"),
+        ("件数", f"{table.max_row - 1} 件"),  # the rows written
+        ("出力日", date_format(timezone.localdate(), "DATE_FORMAT")),
+        ("URL", "http://testserver/opinions/?stakeholder=women&size=_none"),
+    ]
+    # Printed, every page says what it is, which conditions and when, and its number.
+    assert table.oddHeader.left.text == f"{COMMITTEE} 意見一覧"
+    assert table.oddHeader.right.text.startswith("3 件　出力日：")
+    assert table.oddFooter.left.text == "条件：自治体規模: 規模を問わない ／ 関係者: 女性"
+    assert table.oddFooter.center.text == "&P / &N"
+
+
+def test_xlsx_rows_are_as_high_as_their_wrapped_text(client, staff):
+    OpinionFactory(body="地域の担い手を育てる仕組みが必要だ。" * 10)  # 180 characters
+    OpinionFactory(body="短い意見")
+    sheet = xlsx_workbook(client.get(XLSX)).active
+    heights = {
+        sheet.cell(row=n, column=5).value[:4]: sheet.row_dimensions[n].height for n in (2, 3)
+    }
+    assert heights["地域の担"] >= 4 * exporters.XLSX_LINE_HEIGHT  # 360 half-widths in 80
+    assert heights["短い意見"] is None  # one line: the default height
+
+
+def test_crosstab_exports_are_named_after_their_axes_and_restriction(client, staff, seed):
+    document = SourceDocument.objects.get()
+    day = timezone.localdate().isoformat()
+    response = client.get(reverse("opinions:crosstab-export-csv"), {"document": document.slug})
+    assert filenames(response) == (
+        quote(f"クロス集計_テーマ×関係者_参考資料1-第1回第2回における主なご意見_{day}.csv"),
+        f"crosstab_{day}.csv",
+    )
+    workbook = xlsx_workbook(client.get(reverse("opinions:crosstab-export-xlsx")))
+    about = dict(workbook["出力条件"].iter_rows(min_row=2, values_only=True))
+    assert about["条件"] == "なし（すべての意見）" and about["会議体"] == COMMITTEE
+
+
 # --- The 「主なご意見」 document ----------------------------------------------------------------
 
 
@@ -320,14 +558,11 @@ def test_text_of_a_whole_document_is_the_committees_form(client, staff, seed):
     response = client.get(TEXT, {"document": document.slug})
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     lines = response.content.decode().splitlines()
-    assert lines[:4] == [
-        "第１回、第２回における主なご意見",
-        "参考資料１",
-        "",
-        "【第１期の地方創生の評価と今後の方向性（総論）】",
-    ]
-    assert lines[7] == "＜成果の要因＞"
-    assert lines[8].startswith("・第１期において、大きな成果が上がっているのは")
+    assert lines[:2] == ["第１回、第２回における主なご意見", "参考資料１"]
+    body = lines[lines.index(EXPORT_HEADER_RULE, 3) + 1 :]  # after the title block
+    assert body[:2] == ["", "【第１期の地方創生の評価と今後の方向性（総論）】"]
+    assert body[5] == "＜成果の要因＞"
+    assert body[6].startswith("・第１期において、大きな成果が上がっているのは")
     assert sum(line.startswith("・") for line in lines) == 68
 
 
@@ -411,17 +646,15 @@ def test_docx_has_the_document_form_japanese_fonts_and_a4(client, staff, seed):
     assert sum(text.startswith("・") for _, text in paragraphs) == 68
     section = word.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
-    fonts = word.styles["Normal"].element.rPr.rFonts
-    assert (
-        fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
-        == "游明朝"
-    )
-    heading = word.styles["Heading 1"].element.rPr.rFonts
-    assert (
-        heading.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
-        == "游ゴシック"
-    )
+    assert word.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "ＭＳ 明朝"
+    assert word.styles["Heading 1"].element.rPr.rFonts.get(qn("w:eastAsia")) == "ＭＳ ゴシック"
     assert word.styles["Heading 1"].font.color.rgb == (0, 0, 0)
+    # Japanese text is declared Japanese, so a reader picks its fonts for Japanese.
+    defaults = word.styles.element.find(qn("w:docDefaults"))
+    assert (
+        defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}").get(qn("w:eastAsia"))
+        == "ja-JP"
+    )
 
 
 def test_summary_docx_reads_back_through_the_importer():

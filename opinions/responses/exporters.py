@@ -6,7 +6,6 @@ Pure functions over a ``selectors.Ledger``: no request, no query.
 
 from __future__ import annotations
 
-import math
 from typing import IO
 
 from django.utils import timezone
@@ -30,6 +29,7 @@ from ..exporters import (
     _declare_fonts,
     _page_number_footer,
     _style,
+    wrapped_lines,
 )
 from .selectors import Ledger, LedgerRow
 
@@ -164,16 +164,6 @@ def ledger_docx(ledger: Ledger, target: IO[bytes]) -> None:
 # --- XLSX --------------------------------------------------------------------------------
 
 
-def _lines(text: str, width: int) -> int:
-    """Lines ``text`` takes in a wrapped cell ``width`` characters wide (a full-width
-    character counts two)."""
-    total = 0
-    for line in (text or "").split("\n"):
-        chars = sum(2 if ord(c) > 0x2E7F else 1 for c in line)
-        total += max(1, math.ceil(chars / max(width * 1.0, 1)))
-    return total
-
-
 def ledger_xlsx(ledger: Ledger, target: IO[bytes]) -> None:
     """A workbook printing on A4 landscape, fit to one page wide, the header row repeated
     on every page; text wrapped, rows high enough to show it, grouped cells merged."""
@@ -232,14 +222,14 @@ def ledger_xlsx(ledger: Ledger, target: IO[bytes]) -> None:
             start = current
             shared = group[0]
             shared_lines = max(
-                _lines(shared.reasoning, XLSX_WIDTHS[2]),
-                _lines("\n".join(shared.references or []), XLSX_WIDTHS[4]),
+                wrapped_lines(shared.reasoning, XLSX_WIDTHS[2]),
+                wrapped_lines("\n".join(shared.references or []), XLSX_WIDTHS[4]),
             )
             own_lines = 0
             for item in group:
                 text(current, 1, item.number, centred)
                 text(current, 2, item.remark)
-                lines = _lines(item.remark, XLSX_WIDTHS[1])
+                lines = wrapped_lines(item.remark, XLSX_WIDTHS[1])
                 own_lines += lines
                 sheet.row_dimensions[current].height = 15 * lines + 3
                 current += 1

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_filters.views import FilterView
 
+from .. import handouts
 from ..browsing.filters import OpinionFilter
 from ..models import Opinion
 from ..views import (
@@ -20,7 +21,6 @@ from ..views import (
     XLSX_CONTENT_TYPE,
     ExportPermissionMixin,
     file_attachment,
-    stamped,
 )
 from . import exporters, selectors, services
 from .forms import BulkForm, ReferenceFormSet, ResponseForm
@@ -280,18 +280,21 @@ class LedgerExportView(ExportPermissionMixin, View):
     file_format = "docx"
 
     def get(self, request):
-        opinions = OpinionFilter(
+        filterset = OpinionFilter(
             request.GET, queryset=Opinion.objects.published(), request=request
-        ).qs
-        ledger = selectors.ledger(opinions)
+        )
+        ledger = selectors.ledger(filterset.qs)
+        filename = handouts.filename(
+            "responses", handouts.conditions_of(filterset.selection()), suffix=self.file_format
+        )
         if self.file_format == "xlsx":
             return file_attachment(
                 lambda handle: exporters.ledger_xlsx(ledger, handle),
-                filename=stamped(_("ご意見と対応"), "xlsx"),
+                filename=filename,
                 content_type=XLSX_CONTENT_TYPE,
             )
         return file_attachment(
             lambda handle: exporters.ledger_docx(ledger, handle),
-            filename=stamped(_("ご意見と対応"), "docx"),
+            filename=filename,
             content_type=DOCX_CONTENT_TYPE,
         )
