@@ -80,12 +80,23 @@ test-browser: export DATABASE_URL ?= $(PG_DEFAULT_URL)
 test-browser: install $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/test_browser.py $(PYTEST_ARGS)
 
-# 「ご意見と対応」 in DOCX and XLSX rendered by LibreOffice (Debian's libreoffice and
-# poppler-utils): PDFs and PNGs in artifacts/exports/, the PNGs also in docs/screenshots/.
-render-exports: install
-	$(BIN)/python -m pytest tests/test_response_exporters.py -q -k libreoffice $(PYTEST_ARGS)
+# The exports rendered by LibreOffice (Debian's libreoffice and poppler-utils) — 主なご意見 as
+# Word, the list as XLSX, 「ご意見と対応」 in DOCX and XLSX — and the hand-outs printed by
+# Chromium: PDFs and PNGs in artifacts/exports/ and artifacts/browser/, the first pages as PNG
+# also in docs/screenshots/.
+render-exports: export DATABASE_URL ?= $(PG_DEFAULT_URL)
+render-exports: install $(NODE_STAMP)
+	$(BIN)/python -m pytest tests/test_exporters.py tests/test_response_exporters.py -q \
+		-k libreoffice $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/test_browser.py -q -k hand_outs_print $(PYTEST_ARGS)
+	cp artifacts/exports/summary-docx.png docs/screenshots/summary-export-docx.png
+	cp artifacts/exports/list-xlsx.png docs/screenshots/list-export-xlsx.png
 	cp artifacts/exports/ledger-docx.png docs/screenshots/responses-export-docx.png
 	cp artifacts/exports/ledger-xlsx.png docs/screenshots/responses-export-xlsx.png
+	cp artifacts/browser/test_hand_outs_print_with_a_title_block_page_numbers_and_every_number-list.png \
+		docs/screenshots/print-list.png
+	cp artifacts/browser/test_hand_outs_print_with_a_title_block_page_numbers_and_every_number-crosstab.png \
+		docs/screenshots/print-crosstab.png
 
 # A database outage under load (bench/outage.py): its own PostgreSQL cluster on a free loopback
 # port, never the server on 5432; gunicorn, readers and submissions while PostgreSQL restarts.

@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import IO
 
 from django.utils import timezone
+from django.utils.encoding import uri_to_iri
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
@@ -89,7 +90,7 @@ class TitleBlock:
             facts.append((_("件数"), self.count_text()))
         facts.append((pgettext("export", "出力日"), self.made_on()))
         if self.url:
-            facts.append((_("URL"), self.url))
+            facts.append((_("URL"), uri_to_iri(self.url)))  # ?document=参考資料1, readable
         # One line each, without what XML cannot hold (search words come from the URL).
         return [(label, " ".join(_XLSX_ILLEGAL.sub("", text).split())) for label, text in facts]
 
@@ -367,6 +368,7 @@ def write_xlsx(
             result.alignment = wrap
         else:
             result = WriteOnlyCell(target_sheet, value=value)
+            result.alignment = wrap  # at the top of its row, as the text beside it
         if bold:
             result.font = Font(bold=True)
         return result
@@ -544,11 +546,11 @@ def _title_block_header(section, block: TitleBlock) -> None:
     section.different_first_page_header_footer = True
     header = section.first_page_header
     for index, (label, text) in enumerate(block.facts()):
-        paragraph = header.paragraphs[0] if index == 0 else header.add_paragraph()
+        paragraph = header.paragraphs[0] if index == 0 else header.add_paragraph(style="Header")
         paragraph.add_run(fact_line(label, "")).bold = True
         paragraph.add_run(text)
     _rule_below(paragraph)
-    header.add_paragraph()  # air between the rule and the page's text
+    header.add_paragraph(style="Header")  # air between the rule and the page's text
     running = section.header.paragraphs[0]
     running.text = "　".join(part for part in (block.committee, block.label, block.title) if part)
     running.alignment = WD_ALIGN_PARAGRAPH.RIGHT

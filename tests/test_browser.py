@@ -22,6 +22,7 @@ from opinions.management.commands.load_seed import load_seed_fixture
 from opinions.models import Opinion, Stakeholder, TagMerge
 from tests.conftest import ROOT
 from tests.factories import UserFactory
+from tests.rendering import to_png
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -443,7 +444,8 @@ def printed(page, path, name) -> list[str]:
     page.emulate_media(media="print")
     data = page.pdf(prefer_css_page_size=True, print_background=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / f"{page.test_name}-{name}.pdf").write_bytes(data)
+    page.pdf_path = ARTIFACTS / f"{page.test_name}-{name}.pdf"
+    page.pdf_path.write_bytes(data)
     document = pypdfium2.PdfDocument(data)  # the importer's PDF reader
     sheets = [document[index] for index in range(len(document))]
     page.pdf_pages = [sheet.get_size() for sheet in sheets]  # (width, height) in points
@@ -454,8 +456,15 @@ def printed(page, path, name) -> list[str]:
     ]
 
 
+def picture(pdf, *, page=1):
+    """A printed page as PNG beside its PDF, for the README (``make render-exports``)."""
+    if shutil.which("pdftoppm"):
+        to_png(pdf, page=page)
+
+
 def test_hand_outs_print_with_a_title_block_page_numbers_and_every_number(page, seeded):
     sheets = printed(page, "/opinions/?stakeholder=women&size=_none", "list")
+    picture(page.pdf_path)
     assert "有識者会議意見ポータル" in sheets[0] and "出力日" in sheets[0]
     assert "stakeholder=women" in sheets[0]  # the URL it was printed from
     assert "関係者:女性" in sheets[0] and "自治体規模:規模を問わない" in sheets[0]  # conditions
@@ -468,6 +477,7 @@ def test_hand_outs_print_with_a_title_block_page_numbers_and_every_number(page, 
     sheets = printed(page, "/crosstab/", "crosstab")
     landscape = [n for n, (width, height) in enumerate(page.pdf_pages) if width > height]
     assert landscape  # the table on A4 landscape
+    picture(page.pdf_path, page=landscape[0] + 1)
     # Radicals NFKC leaves (⺠ for 民), and ‧ for ・, as the PDF's text gives them.
     table = "".join(sheets[n] for n in landscape).translate(str.maketrans("⺠⻑‧", "民長・"))
     for name in [*Stakeholder.objects.values_list("name", flat=True), "関係者の指定なし", "合計"]:

@@ -3,6 +3,7 @@
 import codecs
 import csv
 import io
+import re
 from datetime import date
 from urllib.parse import quote
 
@@ -34,6 +35,17 @@ from tests.factories import (
     OpinionFactory,
     SubthemeFactory,
     UserFactory,
+)
+from tests.rendering import (
+    artifact,
+    embedded_fonts,
+    fonts_of,
+    needs_libreoffice,
+    page_count,
+    page_words,
+    pdf_info,
+    to_pdf,
+    to_png,
 )
 from tests.test_browsing import more_venues, populate
 
@@ -486,7 +498,7 @@ def test_the_word_export_has_the_title_block_in_its_first_pages_header(client, s
         "条件：資料: 参考資料１「第１回、第２回における主なご意見」",
         "件数：68 件",
         f"出力日：{date_format(timezone.localdate(), 'DATE_FORMAT')}",
-        f"URL：http://testserver/opinions/?document={quote(document.slug)}",
+        f"URL：http://testserver/opinions/?document={document.slug}",  # readable
     ]
     assert section.header.paragraphs[0].text == (
         f"{COMMITTEE}　参考資料１　第１回、第２回における主なご意見"
@@ -675,3 +687,46 @@ def test_summary_docx_reads_back_through_the_importer():
     handle = io.BytesIO()
     exporters.summary_docx(parsed, handle)
     assert parse_summary(text_from_docx(handle.getvalue())) == parsed
+
+
+# --- Rendered by LibreOffice (tests/rendering.py) -------------------------------------------
+
+
+@needs_libreoffice
+def test_libreoffice_sets_the_word_body_in_mincho_and_the_headings_in_gothic(client, staff, seed):
+    """The body in Noto Serif CJK JP (the Mincho fontconfig gives for ＭＳ 明朝), never in a
+    Gothic or Sans font; the headings in Noto Sans CJK JP. The first page as PNG."""
+    response = client.get(DOCX, {"document": SourceDocument.objects.get().slug})
+    pdf = to_pdf(artifact("summary-docx.docx", b"".join(response.streaming_content)))
+    assert "NotoSerifCJKjp" in embedded_fonts(pdf)  # pdffonts
+    remark = "大きな成果が上がっているのは"  # the first remark, on the first page
+    body_fonts = fonts_of(pdf, remark)
+    assert body_fonts and all(font.startswith("NotoSerifCJKjp") for font in body_fonts), body_fonts
+    heading_fonts = fonts_of(pdf, "第１期の地方創生の成果")
+    assert all(font.startswith("NotoSansCJKjp") for font in heading_fonts), heading_fonts
+    first = page_words(pdf, 1)
+    assert f"会議体：{COMMITTEE}" in first and "件数：68件" in first  # the title block
+    pages = page_count(pdf)
+    assert f"1/{pages}" in first and f"2/{pages}" in page_words(pdf, 2)  # page numbers
+    assert "参考資料１" in page_words(pdf, 2)  # the later pages' header
+    to_png(pdf)
+
+
+@needs_libreoffice
+def test_libreoffice_prints_the_list_xlsx_with_its_title_block_and_whole_bodies(
+    client, staff, seed
+):
+    response = client.get(XLSX, {"stakeholder": "women"})
+    pdf = to_pdf(artifact("list-xlsx.xlsx", b"".join(response.streaming_content)))
+    assert "841.89 x 595.3" in pdf_info(pdf)  # A4, landscape
+    first = page_words(pdf, 1)
+    assert f"{COMMITTEE}意見一覧" in first and "出力日：" in first  # the page header
+    assert "条件：関係者:女性" in first  # the page footer
+    assert f"1/{page_count(pdf)}" in first
+    # A body shows whole, its rows as high as its lines: its last words are printed.
+    bodies = [row[4] for row in csv_table(client.get(CSV, {"stakeholder": "women"}))[1:]]
+    longest = max(bodies, key=len)
+    assert len(longest) > 80 and re.sub(r"\s", "", longest[-15:]) in "".join(
+        page_words(pdf, page) for page in range(1, page_count(pdf) + 1)
+    )
+    to_png(pdf)

@@ -2,12 +2,9 @@
 
 The render writes artifacts/exports/ledger-docx.png and ledger-xlsx.png (``make
 render-exports`` copies them to docs/screenshots/); it is skipped without Debian's
-libreoffice (``soffice``).
+libreoffice (``soffice``). See tests/rendering.py.
 """
 
-import os
-import shutil
-import subprocess
 from io import BytesIO
 from pathlib import Path
 
@@ -19,9 +16,16 @@ from openpyxl import load_workbook
 
 from opinions.responses import exporters
 from opinions.responses.selectors import Ledger, LedgerRow, LedgerSection
-from tests.conftest import ROOT
+from tests.rendering import (
+    ARTIFACTS,
+    needs_libreoffice,
+    page_count,
+    page_text,
+    pdf_info,
+    to_pdf,
+    to_png,
+)
 
-ARTIFACTS = ROOT / "artifacts" / "exports"
 REASONING = (
     "ご意見を踏まえ、第２期「まち・ひと・しごと創生総合戦略」において、地域の担い手の確保と"
     "関係人口の創出・拡大を新たな柱として位置付けました。引き続き、地方公共団体の取組を支援します。"
@@ -120,47 +124,6 @@ def long_ledger() -> Ledger:
     return Ledger("ご意見と対応", "", [LedgerSection("【第１期の評価】", rows)])
 
 
-def to_pdf(path: Path) -> Path:
-    """``path`` converted by LibreOffice to PDF beside it (a profile of its own, so that
-    parallel runs do not share one)."""
-    profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"lo-profile-{os.getpid()}"
-    subprocess.run(
-        [
-            shutil.which("soffice"),
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(path.parent),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    return path.with_suffix(".pdf")
-
-
-def pdf_info(pdf: Path) -> str:
-    return subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
-
-
-def page_text(pdf: Path, page: int) -> str:
-    return subprocess.run(
-        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-needs_libreoffice = pytest.mark.skipif(
-    shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
-    reason="needs Debian's libreoffice (soffice) and poppler-utils (pdftoppm)",
-)
-
-
 def write(ledger: Ledger, name: str, suffix: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.{suffix}"
@@ -175,22 +138,14 @@ def test_libreoffice_renders_the_export_on_a4_landscape_to_png(suffix):
     pdf = to_pdf(write(sample_ledger(), f"ledger-{suffix}", suffix))
     assert "841.89 x 595.3" in pdf_info(pdf)  # A4, landscape
     assert REASONING[:10] in page_text(pdf, 1).replace("\n", "")
-    png = ARTIFACTS / f"ledger-{suffix}"
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)],
-        check=True,
-        timeout=60,
-    )
-    assert png.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    to_png(pdf)
 
 
 @needs_libreoffice
 @pytest.mark.parametrize("suffix", ["docx", "xlsx"])
 def test_the_header_row_is_repeated_on_every_page(suffix):
     pdf = to_pdf(write(long_ledger(), f"ledger-long-{suffix}", suffix))
-    pages = int(
-        next(line.split()[-1] for line in pdf_info(pdf).splitlines() if line.startswith("Pages:"))
-    )
+    pages = page_count(pdf)
     assert pages >= 2
     for page in range(2, pages + 1):
         assert "ご意見の概要" in page_text(pdf, page), page
