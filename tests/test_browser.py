@@ -377,7 +377,10 @@ def test_every_export_link_works_from_the_form_without_scripts(browser, live_ser
 
 
 def follow_every_export_link(page):
+    from django.utils import timezone
+
     exports = page.get_by_role("navigation", name="書き出し")
+    today = timezone.localdate().isoformat()
     for name, content_type in EXPORT_LINKS.items():
         link = exports.get_by_role("link", name=name, exact=True)
         export_response = re.compile(r"/opinions/(export|summary)/")
@@ -389,7 +392,11 @@ def follow_every_export_link(page):
         response = response_info.value
         assert response.status == 200, (name, page.url)
         assert response.headers["content-type"] == content_type, name
-        assert download_info.value.suggested_filename, name
+        # Chromium takes the UTF-8 name (RFC 5987): what the file holds, and the day.
+        filename = download_info.value.suggested_filename
+        kind = "主なご意見_" if name.startswith("主なご意見") else "意見一覧_"
+        assert filename.startswith(kind) and f"_{today}." in filename, (name, filename)
+        assert ("_Shift_JIS_" in filename) == ("Shift_JIS" in name), filename
 
 
 def test_copy_the_source_of_a_remark(page, seeded):
