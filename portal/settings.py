@@ -94,9 +94,34 @@ if IS_POSTGRESQL:
     )
     DJANGO_APPS.append("django.contrib.postgres")
 
+# A streaming replica for the reads of web requests (portal/replicas.py; README, Scaling
+# out): the primary stays DATABASE_URL. A user who wrote reads from the primary for
+# DATABASE_REPLICA_PIN_SECONDS (longer than the replica's lag). Unset: no replica, no router.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "15"))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # Tests: the replica is the test database itself, through a connection of its own.
+        "TEST": {"MIRROR": "default"},
+    }
+# Behind PgBouncer in transaction mode, consecutive transactions of one connection may go
+# to different server connections, so a server-side cursor (QuerySet.iterator()) would be
+# gone before its rows are fetched: client-side cursors instead.
+if env_bool("DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS"):
+    for database in DATABASES.values():
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # The tables triggers keep are never dumped, loaded or migrated (opinions/routers.py).
 DATABASE_ROUTERS = ["opinions.routers.DerivedTablesRouter"]
+if DATABASE_REPLICA_URL:
+    DATABASE_ROUTERS.insert(0, "portal.replicas.ReplicaRouter")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
@@ -163,6 +188,13 @@ MIDDLEWARE = [
     # Login throttling (django-axes): last, as its documentation asks.
     "axes.middleware.AxesMiddleware",
 ]
+if DATABASE_REPLICA_URL:
+    # Where each request reads, and read-your-own-writes (portal/replicas.py): inside
+    # SessionMiddleware, which reads the session inside it and saves it after it.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+        "portal.replicas.ReadYourWritesMiddleware",
+    )
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

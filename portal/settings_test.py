@@ -19,3 +19,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = True
 # The test client speaks plain HTTP.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = False
+# A second connection to the test database, standing for a replica (Django's test mirror):
+# tests/test_replica_routing.py turns the router and its middleware on where it tests them;
+# elsewhere nothing reads it, whatever DATABASE_REPLICA_URL the environment has.
+DATABASES["replica"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),  # noqa: F405
+    "TEST": {"MIRROR": "default"},
+}
+DATABASE_ROUTERS = [r for r in DATABASE_ROUTERS if r != "portal.replicas.ReplicaRouter"]  # noqa: F405
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "portal.replicas.ReadYourWritesMiddleware"]  # noqa: F405

@@ -37,7 +37,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
-from django.db import connection
+from django.db import connections, router
 from django.http import HttpResponse
 from django.utils.translation import get_language
 
@@ -93,7 +93,12 @@ def clear_local() -> None:
 
 
 def data_version() -> str:
-    """The current version (``"-"`` if the database has none yet, e.g. mid-migration)."""
+    """The current version (``"-"`` if the database has none yet, e.g. mid-migration),
+    read where the request's other reads go (a replica: portal/replicas.py), so that it is
+    never newer than the rows cached under it."""
+    from .models import DataChange
+
+    connection = connections[router.db_for_read(DataChange)]
     sql = (
         "SELECT opinions_data_version()"
         if connection.vendor == "postgresql"
