@@ -16,7 +16,7 @@ and started again. Every request is recorded (``artifacts/outage/requests.csv``)
 Everything it started (gunicorn, the cluster, the temporary directory) is torn down at the end,
 also on failure or Ctrl-C. Exit status 0 when every check passes.
 
-    .venv/bin/python bench/outage.py [--duration 24] [--outage-at 8] [--down 4] [--stop-mode fast]
+    .venv/bin/python -m bench.outage [--duration 24] [--outage-at 8] [--down 4] [--stop-mode fast]
 """
 
 from __future__ import annotations
@@ -24,196 +24,27 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import random
 import re
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.servers import PG_BIN, ROOT, Cluster, Portal, read_paths, sign_in, submission
+
 ARTIFACTS = ROOT / "artifacts" / "outage"
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 MEMBER = ("outage-member", "outage-password-7e59f9f1")
 DONE = re.compile(r"/submit/done/(\d+)/$")
 
 
 def log(message: str) -> None:
     print(f"[outage] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def hidden_value(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    if not match:
-        raise ValueError(f"no {name} in the page")
-    return match.group(1)
-
-
-# --- The throwaway cluster ----------------------------------------------------------------
-
-
-class Cluster:
-    """A PostgreSQL cluster of its own in a temporary directory, on 127.0.0.1 only.
-
-    The server binaries refuse to run as root, so under root they run as the ``postgres`` OS
-    user, which owns the directory.
-    """
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="iken-outage-"))
-        self.data = self.dir / "data"
-        self.logfile = self.dir / "postgresql.log"
-        self.as_postgres = os.geteuid() == 0
-        if self.as_postgres:
-            shutil.chown(self.dir, user="postgres", group="postgres")
-
-    def url(self, name: str = "portal") -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
-
-    def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        command = [str(PG_BIN / args[0]), *args[1:]]
-        if self.as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(
-            command, cwd=self.dir, capture_output=True, text=True, timeout=timeout, check=True
-        )
-
-    def create(self) -> None:
-        self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        )  # fmt: skip
-        with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write(
-                "\n# bench/outage.py: loopback only, its own port and socket directory\n"
-                f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
-                f"unix_socket_directories = '{self.dir}'\nmax_connections = 40\n"
-                "shared_buffers = 32MB\n"
-            )
-        self.start()
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE portal")
-
-    def start(self) -> None:
-        self._run(
-            "pg_ctl", "start", "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "30"
-        )
-
-    def stop(self, mode: str) -> None:
-        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "30")
-
-    def destroy(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            try:
-                self.stop("immediate")
-            except (subprocess.SubprocessError, OSError) as error:
-                log(f"pg_ctl stop failed ({error}); killing the postmaster")
-                pid = int((self.data / "postmaster.pid").read_text().split()[0])
-                os.kill(pid, signal.SIGKILL)
-        if self.logfile.exists():
-            shutil.copy(self.logfile, ARTIFACTS / "postgresql.log")
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-# --- The portal under gunicorn --------------------------------------------------------------
-
-
-class Portal:
-    """The portal in production mode (DEBUG off, hashed static files) under gunicorn."""
-
-    def __init__(self, database_url: str, *, workers: int, threads: int) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.workers, self.threads = workers, threads
-        self.logfile = ARTIFACTS / "gunicorn.log"
-        self.process: subprocess.Popen | None = None
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
-            "DJANGO_DEBUG": "0",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            # Plain http on loopback: cookies without the Secure flag, no HTTPS redirect.
-            "DJANGO_SECURE_COOKIES": "0",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-
-    def manage(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT, env=self.env, check=True, timeout=300, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-
-    def prepare(self) -> None:
-        self.manage("migrate", "--noinput")
-        self.manage("load_seed")
-        self.manage("collectstatic", "--noinput")
-        username, password = MEMBER
-        self.manage(
-            "shell", "-c",
-            "from django.contrib.auth.models import Group, User; "
-            f"u = User.objects.create_user({username!r}, password={password!r}); "
-            "u.groups.add(Group.objects.get(name='委員'))",
-        )  # fmt: skip
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "portal.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers), "--worker-class", "gthread",
-                "--threads", str(self.threads),
-                # The master replaces a worker that dies or stops answering for this long; the
-                # test counts "Booting worker" lines to show that none had to be.
-                "--timeout", "30", "--graceful-timeout", "5",
-                "--access-logfile", "-", "--error-logfile", "-",
-            ],
-            cwd=ROOT, env=self.env, stdout=self.logfile.open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.logfile}")
-            try:
-                if httpx.get(f"{self.base}/themes/", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"gunicorn did not answer in 30 s; see {self.logfile}")
-
-    def workers_booted(self) -> int:
-        return self.logfile.read_text(errors="replace").count("Booting worker")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
 
 
 # --- Load -----------------------------------------------------------------------------------
@@ -288,17 +119,8 @@ def reader(run: Run, paths: list[str], seed: int, think: float) -> None:
 def member_client(run: Run) -> httpx.Client:
     """A client logged in as the 委員, before the clock runs: password hashing is deliberately
     slow and is not what this test measures."""
-    username, password = MEMBER
     client = run.client()
-    page = client.get("/accounts/login/")
-    data = {
-        "username": username,
-        "password": password,
-        "csrfmiddlewaretoken": hidden_value(page.text, "csrfmiddlewaretoken"),
-    }
-    response = client.post("/accounts/login/", data=data)
-    if response.status_code != 302:
-        raise RuntimeError(f"could not log in as {username}: {response.status_code}")
+    sign_in(client, *MEMBER)
     return client
 
 
@@ -314,16 +136,11 @@ def new_form(run: Run, client: httpx.Client, kind: str, theme_id: int, label: st
     record, page = run.request(client, kind, "GET", "/submit/")
     if not record.ok:
         return None
-    return {
-        "body": f"障害試験の投稿 {label}：データベースが止まっても、受け付けた意見は失われないこと。"
-        f"{uuid.uuid4()}",
-        "theme": str(theme_id),
-        "token": hidden_value(page.text, "token"),
-        "csrfmiddlewaretoken": hidden_value(page.text, "csrfmiddlewaretoken"),
-        # The bodies look alike on purpose; this is not a near-duplicate test.
-        "not_duplicate": "on",
-        "step": "save",
-    }
+    body = (
+        f"障害試験の投稿 {label}：データベースが止まっても、受け付けた意見は失われないこと。"
+        f"{uuid.uuid4()}"
+    )
+    return submission(page.text, theme_id, body)
 
 
 def submitter(run: Run, client: httpx.Client, theme_id: int, number: int, think: float) -> None:
@@ -497,32 +314,6 @@ def analyse(run: Run, args, database_url: str, portal: Portal, booted: int) -> b
 # --- The run --------------------------------------------------------------------------------
 
 
-def targets(database_url: str) -> tuple[list[str], int]:
-    """Read pages to load (published remarks, themes, a search) and a subtheme to submit to."""
-    with psycopg.connect(database_url) as conn:
-        ids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT id FROM opinions_opinion WHERE status = 'published' ORDER BY id LIMIT 8"
-            )
-        ]
-        slugs = [
-            row[0]
-            for row in conn.execute("SELECT slug FROM opinions_theme WHERE level = 2 LIMIT 3")
-        ]
-        theme_id = conn.execute("SELECT min(id) FROM opinions_theme WHERE level = 3").fetchone()[0]
-    paths = [
-        "/opinions/",
-        "/opinions/?q=女性",
-        "/opinions/?q=人材",
-        "/themes/",
-        "/crosstab/",
-        *[f"/opinions/{pk}/" for pk in ids],
-        *[f"/themes/{slug}/" for slug in slugs],
-    ]
-    return paths, theme_id
-
-
 def outage(run: Run, cluster: Cluster, args) -> None:
     """Stop PostgreSQL in the middle of the load, keep it down, start it again."""
     run.stop.wait(args.outage_at)
@@ -574,14 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     passed = False
     try:
         started = time.monotonic()
-        cluster = Cluster()
+        cluster = Cluster(prefix="iken-outage-")
         log(f"throwaway PostgreSQL cluster on 127.0.0.1:{cluster.port} in {cluster.dir}")
         cluster.create()
         database_url = cluster.url()
-        portal = Portal(database_url, workers=args.workers, threads=args.threads)
+        portal = Portal(
+            database_url, workers=args.workers, threads=args.threads,
+            logfile=ARTIFACTS / "gunicorn.log",
+        )  # fmt: skip
         log("migrate, load_seed, collectstatic, a 委員 user")
-        portal.prepare()
-        paths, theme_id = targets(database_url)
+        portal.prepare([MEMBER])
+        paths, theme_id = read_paths(database_url)
         portal.start()
         log(f"gunicorn on {portal.base} (set-up took {time.monotonic() - started:.0f} s)")
 
@@ -625,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         if portal is not None:
             portal.stop()
         if cluster is not None:
-            cluster.destroy()
+            cluster.destroy(keep_log=ARTIFACTS / "postgresql.log")
         log(f"torn down; records in {ARTIFACTS.relative_to(ROOT)}/")
     log("PASSED" if passed else "FAILED")
     return 0 if passed else 1
