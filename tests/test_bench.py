@@ -31,3 +31,15 @@ def test_percentile_is_nearest_rank():
     assert Timing.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
     assert Timing.percentile(list(map(float, range(1, 21))), 95) == 19.0
     assert Timing.percentile([], 95) is None
+
+
+def test_the_runs_start_gunicorn_with_the_flags_of_make_serve():
+    """bench/servers.py's app servers (make outage, make scaleout) run as `make serve` does."""
+    from pathlib import Path
+
+    from bench.servers import SERVE_FLAGS
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    recipe = makefile.split("\nserve: install\n", 1)[1].split("\n\n", 1)[0].split()
+    for flag, value in zip(SERVE_FLAGS[::2], SERVE_FLAGS[1::2], strict=True):
+        assert recipe[recipe.index(flag) + 1] == value, flag
