@@ -15,7 +15,7 @@ reads of a web request to the replica when :class:`ReadYourWritesMiddleware` all
 - never outside a request: management commands, migrations and the tests read the primary,
   as they do without a replica.
 
-The data version that cached pages and counts are keyed with (opinions/caching.py) is read
+The data version that cached pages and counts are keyed with (opinions/browsing/caching.py) is read
 through this router too, so from the replica when the request's other reads are: a version
 read from the primary could be newer than the replica's rows, and those older rows would be
 cached, and served to everyone, under the newer version until the next change. Read from

@@ -96,7 +96,7 @@ def data_version() -> str:
     """The current version (``"-"`` if the database has none yet, e.g. mid-migration),
     read where the request's other reads go (a replica: portal/replicas.py), so that it is
     never newer than the rows cached under it."""
-    from .models import DataChange
+    from ..models import DataChange
 
     connection = connections[router.db_for_read(DataChange)]
     sql = (
