@@ -126,7 +126,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
 # Page counts and facets, keyed by a data version that database triggers renew on every
-# change (opinions/caching.py): exact whatever the backend. Redis lets the gunicorn workers
+# change (opinions/browsing/caching.py): exact whatever the backend. Redis lets the gunicorn workers
 # share one computation per change; without REDIS_URL (make run, SQLite) each process keeps
 # its own in memory (the tests too: portal/settings_test.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")

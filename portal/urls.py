@@ -28,7 +28,7 @@ urlpatterns = [
     ),
     # The display-language switch posts here from every page. Exempt from CSRF: a forged
     # language choice harms nobody, and without a token in the switch anonymous pages can
-    # be cached whole (opinions/caching.py).
+    # be cached whole (opinions/browsing/caching.py).
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
 ]
 
