@@ -333,6 +333,8 @@ def main():
     parser.add_argument("--pool", type=int, default=5000, help="queries and remarks for wrk")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", nargs="*", help="page names (no searches)")
+    parser.add_argument("--paths-only", action="store_true",
+                        help="measure nothing: the pages' and wrk's paths only")  # fmt: skip
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
@@ -352,8 +354,13 @@ def main():
     pages = default_pages(detail_samples=args.detail_samples, api_terms=api_terms, seed=args.seed)
     if args.only:
         pages = [page for page in pages if page.name in args.only]
-    series = measure(pages, repetitions=args.repetitions, warm_repetitions=args.warm_repetitions)
-    timings = [] if args.only else measure_terms(terms, repetitions=args.term_repetitions)
+    if args.paths_only:
+        series, timings = [], []
+    else:
+        series = measure(
+            pages, repetitions=args.repetitions, warm_repetitions=args.warm_repetitions
+        )
+        timings = [] if args.only else measure_terms(terms, repetitions=args.term_repetitions)
     output = {
         "published": Opinion.objects.published().count(),
         "pages": [s.summary() | {"first": [asdict(x) for x in s.first]} for s in series],

@@ -10,6 +10,15 @@ from urllib.parse import quote
 from .measure import PAGE_TARGET_MS, SEARCH_TARGET_MS, percentile
 from .server import THREADS
 
+# Short names for the growth table (the pages' own labels name data-dependent details).
+SHORT = {
+    "list": "一覧", "list_filtered": "一覧（絞り込み）", "theme_index": "テーマ別（目次）",
+    "theme_section": "テーマ別・章", "theme_page": "テーマ別・テーマ", "crosstab": "クロス集計",
+    "detail": "意見の詳細", "api_list": "API 一覧", "api_q": "API 一覧＋q",
+    "page_1000": "一覧 1,000 ページ目", "last_page": "一覧 最終ページ",
+    "export_document": "CSV 書き出し（1資料）",
+}  # fmt: skip
+
 
 def search_path(text: str) -> str:
     """The list page searching ``text`` (as bench.measure.list_path builds it)."""
@@ -35,10 +44,12 @@ def _mark(value, target) -> str:
 
 def _pages(run: dict) -> list[str]:
     http = run.get("http", {}).get("pages", {})
+    options = run.get("options", {})
     lines = [
         "First visits (caches emptied before each request), milliseconds. *In process*: the "
-        "test client, split into SQL and Python (of which templates); *HTTP*: the same page "
-        "through gunicorn, one request at a time. **Bold**: over the target.",
+        f"test client, {options.get('repetitions', '?')} requests per page, split into SQL and "
+        "Python (of which templates); *HTTP*: the same page through gunicorn, one request at "
+        f"a time, {options.get('http_repetitions', '?')} per page. **Bold**: over the target.",
         "",
         "| page | target | p50 | p95 | SQL p50 | Python p50 (templates) | queries "
         "| HTTP p50 | HTTP p95 | from the cache p50 |",
@@ -122,27 +133,35 @@ def _load(run: dict) -> list[str]:
     load = run.get("http", {}).get("load")
     if not load:
         return []
-    floors = [load[name]["rps"] for name in ("floor", "floor (again)") if name in load]
+    # A floor run that answered nothing measured a queue left behind, not the floor.
+    floors = [load[n]["rps"] for n in ("floor", "floor (again)") if load.get(n, {}).get("requests")]
     floor = sum(floors) / len(floors)
     options = run["options"]
     lines = [
         f"wrk against gunicorn ({options['workers']} workers × {THREADS} threads, gthread as make "
-        f"serve runs it), {options['connections']} connections, {options['wrk_seconds']} s each; "
+        f"serve runs it), {options['connections']} connections, {options['wrk_seconds']} s each "
+        f"({options.get('wrk_new_seconds', options['wrk_seconds'])} s with a new page per request"
+        + (
+            ", then a wait until the requests wrk left behind are answered: *drain*"
+            if any("drain_s" in value for value in load.values())
+            else ""
+        )
+        + "); "
         f"the floor is a view that does nothing, on the same stack, run first and last "
         f"(share of the floor: of their mean, {floor:,.0f} requests/s). *New each request*: "
         "a Lua script gives every request the next of *distinct* paths (the cache emptied "
         "first), so no page repeats while requests ≤ distinct.",
         "",
         "| series | requests/s | of the floor | p50 ms | p99 ms | max ms | requests / distinct "
-        "| non-2xx | timeouts |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| non-2xx | timeouts | drain s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, value in load.items():
         lines.append(
             f"| {name} | {value['rps']:,.1f} | {100 * value['rps'] / floor:.1f} % "
             f"| {_ms(value['p50_ms'])} | {_ms(value['p99_ms'])} | {_ms(value['max_ms'])} "
             f"| {value['requests']:,} / {value['distinct']:,} | {value['non_2xx']} "
-            f"| {value['timeouts']} |"
+            f"| {value['timeouts']} | {value.get('drain_s', '—')} |"
         )
     return [*lines, ""]
 
@@ -157,7 +176,7 @@ def _growth(runs: list[dict]) -> list[str]:
     for run in runs:
         for page in run["pages"]:
             rows.setdefault(page["name"], {})[run["count"]] = page["p50"]
-            labels[page["name"]] = page["label"].split("（")[0]
+            labels[page["name"]] = SHORT.get(page["name"], page["label"])
         for band in run["bands"]:
             key = f"search {band['band']}"
             rows.setdefault(key, {})[run["count"]] = band["p50"]

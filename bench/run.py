@@ -41,6 +41,7 @@ RESULTS = ROOT / "bench" / "results.md"
 ARTIFACTS = ROOT / "artifacts" / "bench"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
+STEPS = ("pages", "export", "http", "wrk")
 
 
 def log(message: str) -> None:
@@ -135,12 +136,13 @@ class Loads:
         self.steps.append((step, round(os.getloadavg()[0], 2)))
 
 
-def measure_in_process(database_url: str, args) -> dict:
+def measure_in_process(database_url: str, args, *, paths_only: bool = False) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as output:
         subprocess.run(
             [PYTHON, "-m", "bench.measure", "--output", output.name,
              "--repetitions", str(args.repetitions), "--terms-per-band", str(args.terms_per_band),
-             "--term-repetitions", str(args.term_repetitions), "--seed", str(args.seed)],
+             "--term-repetitions", str(args.term_repetitions), "--seed", str(args.seed),
+             *(["--paths-only"] if paths_only else [])],
             cwd=ROOT, env=environment(database_url), check=True,
         )  # fmt: skip
         return json.loads(Path(output.name).read_text(encoding="utf-8"))
@@ -154,12 +156,12 @@ def export_memory(database_url: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def over_http(database_url: str, measured: dict, args, loads: Loads) -> dict:
-    """First visits through gunicorn, then wrk; the workers' memory along the way."""
-    env = environment(database_url)
+def first_visits_http(database_url: str, measured: dict, args) -> dict:
+    """The pages and a share of the terms through gunicorn, the shared cache emptied
+    before each request; the workers' memory before and after."""
     result: dict = {"memory": {}}
-    log("  first visits over HTTP")
-    with server.Gunicorn(server.first_visit_env(env), workers=args.workers) as portal:
+    env = server.first_visit_env(environment(database_url))
+    with server.Gunicorn(env, workers=args.workers) as portal:
         result["memory"]["first visits: after start"] = portal.worker_rss()
         result["pages"] = {
             name: server.first_visits(portal, paths, args.http_repetitions)
@@ -175,15 +177,16 @@ def over_http(database_url: str, measured: dict, args, loads: Loads) -> dict:
             paths = [report.search_path(text) for text in texts]
             result["bands"][band] = server.first_visits(portal, paths, len(paths))
         result["memory"]["first visits: after"] = portal.worker_rss()
-    loads.note("HTTP first visits")
-    if not server.wrk_available():
-        log("wrk not found (apt-get install -y wrk): load test skipped")
-        return result
-    log("  wrk")
-    load = {}
+    return result
+
+
+def load_test(database_url: str, measured: dict, args) -> dict:
+    """wrk: the floor, the list and a detail page (cached), a new detail page and a new
+    search term per request, the floor again; the workers' memory along the way."""
+    load, memory = {}, {}
     detail = measured["urls"]["detail"][0]
-    with server.Gunicorn(env, workers=args.workers) as portal:
-        result["memory"]["wrk: after start"] = portal.worker_rss()
+    with server.Gunicorn(environment(database_url), workers=args.workers) as portal:
+        memory["wrk: after start"] = portal.worker_rss()
         options = {"seconds": args.wrk_seconds, "connections": args.connections}
         load["floor"] = server.wrk(portal.base, "/bench/floor/", **options)
         for name, path in (("list (cached)", "/opinions/"), ("detail (cached)", detail)):
@@ -192,12 +195,16 @@ def over_http(database_url: str, measured: dict, args, loads: Loads) -> dict:
         for name, key in (("detail, new each request", "detail"),
                           ("search, new term each request", "search")):  # fmt: skip
             server.flush_shared_cache()
-            load[name] = server.wrk(portal.base, **options, paths=measured["wrk"][key])
-            result["memory"][f"wrk: after {name}"] = portal.worker_rss()
+            load[name] = server.wrk(
+                portal.base, seconds=args.wrk_new_seconds, connections=args.connections,
+                paths=measured["wrk"][key],
+            )  # fmt: skip
+            # Requests wrk gave up on are still being answered: wait for them, or the
+            # next series would measure the queue.
+            load[name]["drain_s"] = portal.wait_idle()
+            memory[f"wrk: after {name}"] = portal.worker_rss()
         load["floor (again)"] = server.wrk(portal.base, "/bench/floor/", **options)
-    loads.note("wrk")
-    result["load"] = load
-    return result
+    return {"load": load, "memory": memory}
 
 
 def write_results(text: str) -> None:
@@ -243,19 +250,35 @@ def main():
     parser.add_argument("--http-repetitions", type=int, default=5)
     parser.add_argument("--http-terms-per-band", type=int, default=10)
     parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--wrk-new-seconds", type=int, default=30,
+                        help="for the series with a new page per request")  # fmt: skip
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-export", action="store_true", help="skip the full export")
+    parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS,
+                        help="measure only these (with --reuse, the rest is kept from the "
+                        "stored run)")  # fmt: skip
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database as it is (only with one size)")  # fmt: skip
     parser.add_argument("--merge", action="store_true",
                         help="render the other sizes kept in artifacts/bench/ too")  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--render-only", action="store_true",
+                        help="render the runs kept in artifacts/bench/, measure nothing")  # fmt: skip
     args = parser.parse_args()
     if args.reuse and len(args.sizes) != 1:
         parser.error("--reuse measures one dataset: give one size")
+    if set(args.steps) != set(STEPS) and not args.reuse:
+        parser.error("--steps needs --reuse (the other steps' numbers come from the stored run)")
     _check_redis()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        runs = stored_runs()
+        text = report.render([runs[size] for size in sorted(runs)], machine(args.database_url))
+        print(text, flush=True)
+        if not args.no_write:
+            write_results(text)
+        return
     # As in production: hashed static files (the pages' {% static %} tags need the manifest).
     manage(environment(args.database_url), "collectstatic", "--noinput", "--verbosity", "0")
     runs = stored_runs() if args.merge else {}
@@ -265,30 +288,72 @@ def main():
         loads.note("start")
         started = time.perf_counter()
         log(f"{label}: preparing")
-        generation = None if args.reuse else prepare(args.database_url, count, args.seed)
+        generation = (
+            stored_runs().get(count, {}).get("generation_seconds")
+            if args.reuse
+            else prepare(args.database_url, count, args.seed)
+        )
         loads.note("loaded")
-        log(f"{label}: first visits in process")
-        measured = measure_in_process(args.database_url, args)
-        loads.note("in process")
-        export = None
-        if not args.no_export:
+        stored = stored_runs().get(count, {})
+        if "pages" in args.steps or not stored:
+            log(f"{label}: first visits in process")
+            measured = measure_in_process(args.database_url, args)
+            loads.note("in process")
+        else:
+            measured = {key: stored[key] for key in ("published", "pages", "terms", "bands")}
+            paths = stored.get("paths") or measure_in_process(
+                args.database_url, args, paths_only=True
+            )
+            measured |= {key: paths[key] for key in ("urls", "wrk")}
+        export = stored.get("export")
+        if "export" in args.steps:
             log(f"{label}: streaming the full export")
             export = export_memory(args.database_url)
             loads.note("export")
-        log(f"{label}: against gunicorn")
-        http = over_http(args.database_url, measured, args, loads)
+        http = stored.get("http", {})
+        if "http" in args.steps:
+            log(f"{label}: first visits over HTTP")
+            http = http | first_visits_http(args.database_url, measured, args)
+            loads.note("HTTP first visits")
+        if "wrk" in args.steps and server.wrk_available():
+            log(f"{label}: wrk")
+            found = load_test(args.database_url, measured, args)
+            http = http | {"load": found["load"]}
+            http["memory"] = {
+                step: sizes for step, sizes in http.get("memory", {}).items()
+                if not step.startswith("wrk")
+            } | found["memory"]  # fmt: skip
+            loads.note("wrk")
+        elif "wrk" in args.steps:
+            log("wrk not found (apt-get install -y wrk): load test skipped")
         import psycopg
 
         with psycopg.connect(args.database_url) as connection:
             opinions = connection.execute("SELECT count(*) FROM opinions_opinion").fetchone()[0]
+        now = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        minutes = round((time.perf_counter() - started) / 60, 1)
+        options = {key: value for key, value in vars(args).items() if key != "database_url"}
+        partial = stored and set(args.steps) != set(STEPS)
+        if partial:  # what was not measured again keeps its time, load and options
+            again = " and ".join(args.steps)
+            loads.steps = stored["loads"] + [
+                (f"{step} ({again} again)", load) for step, load in loads.steps
+                if step not in ("start", "loaded")
+            ]  # fmt: skip
+            now = f"{stored['measured_at']} ({again} again at {now})"
+            minutes = round(stored["minutes"] + minutes, 1)
+            options = stored["options"] | {
+                key: options[key] for key in options if key.startswith(("wrk", "http"))
+                or key in ("connections", "workers")
+            }  # fmt: skip
         run = {
             "label": label, "count": count, "opinions": opinions,
             "published": measured["published"], "generation_seconds": generation,
-            "measured_at": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-            "minutes": round((time.perf_counter() - started) / 60, 1),
+            "measured_at": now, "minutes": minutes,
             "loads": loads.steps, "pages": measured["pages"], "terms": measured["terms"],
             "bands": measured["bands"], "export": export, "http": http,
-            "options": {key: value for key, value in vars(args).items() if key != "database_url"},
+            "paths": {key: measured[key] for key in ("urls", "wrk")},
+            "options": options,
         }  # fmt: skip
         (ARTIFACTS / f"run-{count}.json").write_text(
             json.dumps(run, ensure_ascii=False), encoding="utf-8"

@@ -93,6 +93,19 @@ class Gunicorn:
             body = response.read()
         return (time.perf_counter() - started) * 1000, len(body)
 
+    def wait_idle(self, *, quick_ms: float = 100, at_most: float = 300) -> float:
+        """Seconds until the floor answers within ``quick_ms`` again (the requests a load
+        test left behind are answered)."""
+        started = time.monotonic()
+        while time.monotonic() - started < at_most:
+            try:
+                if self.get("/bench/floor/", timeout=at_most)[0] < quick_ms:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        return round(time.monotonic() - started, 1)
+
     def worker_pids(self) -> list[int]:
         pid = self.process.pid
         try:

@@ -83,9 +83,15 @@ def test_searches_are_summarized_per_band_and_rendered(generated):
         "options": {"term_repetitions": 2, "workers": 2, "connections": 8, "wrk_seconds": 1},
         "export": None, "http": {},
     }  # fmt: skip
+    wrk = {"rps": 100.0, "requests": 1000, "p50_ms": 1.0, "p99_ms": 2.0, "max_ms": 3.0,
+           "non_2xx": 0, "socket_errors": 0, "timeouts": 0, "distinct": 1}  # fmt: skip
+    run["http"] = {"load": {"floor": wrk, "search, new term each request": wrk | {"rps": 10.0},
+                            "floor (again)": wrk | {"rps": 0.0, "requests": 0}}}  # fmt: skip
     text = report.render([run, run | {"count": 2000, "published": 2400}], {"CPU": "test"})
     assert "一覧（絞り込みなし）" in text and drawn[0].text in text
     assert "Growth with the data" in text
+    # A floor run that answered nothing (a queue left behind) is not the floor.
+    assert "| search, new term each request | 10.0 | 10.0 % |" in text
 
 
 def test_the_load_script_gives_each_request_the_next_path():

@@ -115,6 +115,7 @@ def size_mb(table: str) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the tables")
+    parser.add_argument("--per-band", type=int, default=30)
     args = parser.parse_args()
     common.setup()
     from django.db import connection
@@ -146,7 +147,7 @@ def main():
     results = []
     scope = counts.Scope(statuses=("published",))
     # Every drawn term of two characters: the kanji bands, and katakana or Latin ones.
-    terms = [t for t in common.drawn_terms() if len(t.text) == 2]
+    terms = [t for t in common.drawn_terms(args.per_band) if len(t.text) == 2]
     for term in terms:
         matching, query = _matching(term.text)
         if len(query.terms[0].alternatives) > 1:
