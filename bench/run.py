@@ -1,11 +1,21 @@
-"""``make bench``: load datasets into a separate PostgreSQL database, measure, write results.
+"""``make bench``: first visits at each size, in process and against gunicorn; wrk when
+every request is new; the results into bench/results.md.
 
 For each dataset (the seed alone, then 100k and 1M synthetic remarks on top of it):
-recreate the benchmark database, migrate, load the seed, generate the remarks (timed),
-measure every page in-process (bench/measure.py), stream the full CSV export in its own
-process for peak memory (bench/export_memory.py), and load gunicorn with wrk for the list
-and detail pages next to a minimal Django view (the floor). Prints a table and rewrites
-the generated part of bench/results.md.
+
+1. recreate the benchmark database, migrate, load the seed, generate the remarks (timed);
+2. in process (bench/measure.py): every page type and the searches drawn from the data's
+   vocabulary by band (bench/terms.py), the caches emptied before each request, each
+   request split into SQL, templates and the rest of Python (bench/probe.py);
+3. the full CSV export streamed in a process of its own, for its peak memory;
+4. against gunicorn (bench/server.py): the same pages and a share of the terms over HTTP,
+   the shared cache emptied before each request; then wrk with 8 connections on the
+   floor (a view that does nothing), the list and a detail page (cached), and with a
+   different detail page and a different search term per request; the workers' resident
+   memory after each part;
+5. the machine, its load average at every step, and the tables (bench/report.py) into the
+   generated part of bench/results.md. Each dataset's numbers are also kept in
+   artifacts/bench/run-N.json, so ``--merge`` can render datasets measured by separate runs.
 """
 
 from __future__ import annotations
@@ -16,22 +26,22 @@ import json
 import os
 import platform
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from . import report, server
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 RESULTS = ROOT / "bench" / "results.md"
+ARTIFACTS = ROOT / "artifacts" / "bench"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
-THREADS = 4  # gunicorn threads per worker, as make serve runs it (gthread)
+STEPS = ("pages", "export", "http", "wrk")
 
 
 def log(message: str) -> None:
@@ -116,11 +126,23 @@ def machine(database_url: str) -> dict[str, str]:
     }
 
 
-def measure_pages(database_url: str, repetitions: int, uncached: int) -> list[dict]:
+class Loads:
+    """The 1-minute load average at each step of a dataset's measurements."""
+
+    def __init__(self):
+        self.steps: list[tuple[str, float]] = []
+
+    def note(self, step: str) -> None:
+        self.steps.append((step, round(os.getloadavg()[0], 2)))
+
+
+def measure_in_process(database_url: str, args, *, paths_only: bool = False) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as output:
         subprocess.run(
-            [PYTHON, "-m", "bench.measure", "--output", output.name, "--repetitions", str(repetitions),
-             "--uncached-repetitions", str(uncached)],
+            [PYTHON, "-m", "bench.measure", "--output", output.name,
+             "--repetitions", str(args.repetitions), "--terms-per-band", str(args.terms_per_band),
+             "--term-repetitions", str(args.term_repetitions), "--seed", str(args.seed),
+             *(["--paths-only"] if paths_only else [])],
             cwd=ROOT, env=environment(database_url), check=True,
         )  # fmt: skip
         return json.loads(Path(output.name).read_text(encoding="utf-8"))
@@ -134,119 +156,55 @@ def export_memory(database_url: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def load_test(database_url: str, *, seconds: int, connections: int, workers: int) -> dict:
-    """Requests per second under wrk for the floor, the list and a detail page."""
-    if not shutil.which("wrk"):
-        log("wrk not found (apt-get install -y wrk): load test skipped")
-        return {}
-    import psycopg
-
-    with psycopg.connect(database_url) as connection:
-        detail = connection.execute(
-            "SELECT id FROM opinions_opinion WHERE status = 'published' ORDER BY id DESC LIMIT 1"
-        ).fetchone()[0]
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(Path(PYTHON).with_name("gunicorn")), "bench.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(THREADS),
-         "--log-level", "warning"],
-        cwd=ROOT, env=environment(database_url),
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/bench/floor/", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        urls = {
-            "floor": "/bench/floor/",
-            "list": "/opinions/",
-            "detail": f"/opinions/{detail}/",
+def first_visits_http(database_url: str, measured: dict, args) -> dict:
+    """The pages and a share of the terms through gunicorn, the shared cache emptied
+    before each request; the workers' memory before and after."""
+    result: dict = {"memory": {}}
+    env = server.first_visit_env(environment(database_url))
+    with server.Gunicorn(env, workers=args.workers) as portal:
+        result["memory"]["first visits: after start"] = portal.worker_rss()
+        result["pages"] = {
+            name: server.first_visits(portal, paths, args.http_repetitions)
+            for name, paths in measured["urls"].items()
         }
-        results = {}
-        for name, path in urls.items():
-            for _ in range(workers * 2):  # every worker warm (connections, caches)
-                urllib.request.urlopen(base + path, timeout=120).read()
-            output = subprocess.run(
-                ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", base + path],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-            errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-            results[name] = {"rps": rps, "non_2xx": int(errors.group(1)) if errors else 0}
-        return results
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        per_band: dict[str, list[str]] = {}
+        for term in measured["terms"]:
+            per_band.setdefault(term["band"], [])
+            if len(per_band[term["band"]]) < args.http_terms_per_band:
+                per_band[term["band"]].append(term["text"])
+        result["bands"] = {}
+        for band, texts in per_band.items():
+            paths = [report.search_path(text) for text in texts]
+            result["bands"][band] = server.first_visits(portal, paths, len(paths))
+        result["memory"]["first visits: after"] = portal.worker_rss()
+    return result
 
 
-def _ms(value) -> str:
-    return "—" if value is None else f"{value:.1f}"
-
-
-def render(runs: list[dict], info: dict[str, str]) -> str:
-    lines = [
-        f"Generated by `make bench` on {dt.datetime.now():%Y-%m-%d %H:%M} UTC.",
-        "",
-        "| machine | |",
-        "|---|---|",
-        *[f"| {key} | {value} |" for key, value in info.items()],
-        "",
-    ]
-    for run in runs:
-        lines += [
-            f"### {run['label']}",
-            "",
-            f"{run['opinions']:,} remarks in the database"
-            + (f"; generated in {run['generation_seconds']:.0f} s." if run["count"] else "."),
-            "",
-            "| page | target p95 | uncached p50 | uncached p95 | cached p50 | cached p95 | queries (uncached / cached) | target met (cached p95) |",
-            "|---|---:|---:|---:|---:|---:|---:|---|",
-        ]
-        for page in run["pages"]:
-            target = page["target_ms"]
-            met = "—" if target is None else ("yes" if page["cached_p95"] <= target else "**no**")
-            lines.append(
-                f"| {page['label']} | {_ms(target)} | {_ms(page['uncached_p50'])} | {_ms(page['uncached_p95'])} "
-                f"| {_ms(page['cached_p50'])} | {_ms(page['cached_p95'])} "
-                f"| {page['queries_uncached']} / {page['queries_cached']} | {met} |"
-            )
-        lines.append("")
-        export = run.get("export")
-        if export:
-            lines += [
-                f"Full CSV export (every remark, staff view): {export['rows']:,} rows, "
-                f"{export['megabytes']} MB in {export['seconds']} s, peak RSS {export['peak_rss_mb']} MB "
-                f"(process at start {export['rss_before_mb']} MB; target < 300 MB).",
-                "",
-            ]
-        load = run.get("load")
-        if load:
-            floor = load["floor"]["rps"]
-            lines += [
-                f"wrk against gunicorn ({run['workers']} workers × {THREADS} threads as make serve runs"
-                f" them, {run['connections']} connections, "
-                f"{run['seconds']} s each, same run):",
-                "",
-                "| page | requests/s | of the floor | non-2xx |",
-                "|---|---:|---:|---:|",
-                *[
-                    f"| {name} | {value['rps']:.0f} | {100 * value['rps'] / floor:.0f} % | {value['non_2xx']} |"
-                    for name, value in load.items()
-                ],
-                "",
-            ]
-    return "\n".join(lines)
+def load_test(database_url: str, measured: dict, args) -> dict:
+    """wrk: the floor, the list and a detail page (cached), a new detail page and a new
+    search term per request, the floor again; the workers' memory along the way."""
+    load, memory = {}, {}
+    detail = measured["urls"]["detail"][0]
+    with server.Gunicorn(environment(database_url), workers=args.workers) as portal:
+        memory["wrk: after start"] = portal.worker_rss()
+        options = {"seconds": args.wrk_seconds, "connections": args.connections}
+        load["floor"] = server.wrk(portal.base, "/bench/floor/", **options)
+        for name, path in (("list (cached)", "/opinions/"), ("detail (cached)", detail)):
+            portal.get(path)
+            load[name] = server.wrk(portal.base, path, **options)
+        for name, key in (("detail, new each request", "detail"),
+                          ("search, new term each request", "search")):  # fmt: skip
+            server.flush_shared_cache()
+            load[name] = server.wrk(
+                portal.base, seconds=args.wrk_new_seconds, connections=args.connections,
+                paths=measured["wrk"][key],
+            )  # fmt: skip
+            # Requests wrk gave up on are still being answered: wait for them, or the
+            # next series would measure the queue.
+            load[name]["drain_s"] = portal.wait_idle()
+            memory[f"wrk: after {name}"] = portal.worker_rss()
+        load["floor (again)"] = server.wrk(portal.base, "/bench/floor/", **options)
+    return {"load": load, "memory": memory}
 
 
 def write_results(text: str) -> None:
@@ -272,55 +230,140 @@ def _check_redis() -> None:
         del os.environ["REDIS_URL"]
 
 
+def stored_runs() -> dict[int, dict]:
+    runs = {}
+    for path in sorted(ARTIFACTS.glob("run-*.json")):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        runs[run["count"]] = run
+    return runs
+
+
 def main():
     parser = argparse.ArgumentParser(description="make bench")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--sizes", nargs="+", type=int, default=[0, 100_000, 1_000_000],
                         help="synthetic remarks per dataset (0: the seed alone)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repetitions", type=int, default=30)
-    parser.add_argument("--uncached-repetitions", type=int, default=7)
+    parser.add_argument("--repetitions", type=int, default=10, help="first visits per page")
+    parser.add_argument("--terms-per-band", type=int, default=50)
+    parser.add_argument("--term-repetitions", type=int, default=2)
+    parser.add_argument("--http-repetitions", type=int, default=5)
+    parser.add_argument("--http-terms-per-band", type=int, default=10)
     parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--wrk-new-seconds", type=int, default=30,
+                        help="for the series with a new page per request")  # fmt: skip
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-export", action="store_true", help="skip the full export")
+    parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS,
+                        help="measure only these (with --reuse, the rest is kept from the "
+                        "stored run)")  # fmt: skip
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database as it is (only with one size)")  # fmt: skip
+    parser.add_argument("--merge", action="store_true",
+                        help="render the other sizes kept in artifacts/bench/ too")  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--render-only", action="store_true",
+                        help="render the runs kept in artifacts/bench/, measure nothing")  # fmt: skip
     args = parser.parse_args()
+    if args.reuse and len(args.sizes) != 1:
+        parser.error("--reuse measures one dataset: give one size")
+    if set(args.steps) != set(STEPS) and not args.reuse:
+        parser.error("--steps needs --reuse (the other steps' numbers come from the stored run)")
     _check_redis()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        runs = stored_runs()
+        text = report.render([runs[size] for size in sorted(runs)], machine(args.database_url))
+        print(text, flush=True)
+        if not args.no_write:
+            write_results(text)
+        return
     # As in production: hashed static files (the pages' {% static %} tags need the manifest).
     manage(environment(args.database_url), "collectstatic", "--noinput", "--verbosity", "0")
-    runs = []
+    runs = stored_runs() if args.merge else {}
     for count in args.sizes:
         label = f"{count:,} synthetic remarks + the seed" if count else "The seed (68 remarks)"
+        loads = Loads()
+        loads.note("start")
+        started = time.perf_counter()
         log(f"{label}: preparing")
-        generation = 0.0 if args.reuse else prepare(args.database_url, count, args.seed)
-        log(f"{label}: measuring pages")
-        pages = measure_pages(args.database_url, args.repetitions, args.uncached_repetitions)
-        log(f"{label}: streaming the full export")
-        export = export_memory(args.database_url)
-        log(f"{label}: wrk")
-        load = load_test(
-            args.database_url,
-            seconds=args.wrk_seconds,
-            connections=args.connections,
-            workers=args.workers,
+        generation = (
+            stored_runs().get(count, {}).get("generation_seconds")
+            if args.reuse
+            else prepare(args.database_url, count, args.seed)
         )
+        loads.note("loaded")
+        stored = stored_runs().get(count, {})
+        if "pages" in args.steps or not stored:
+            log(f"{label}: first visits in process")
+            measured = measure_in_process(args.database_url, args)
+            loads.note("in process")
+        else:
+            measured = {key: stored[key] for key in ("published", "pages", "terms", "bands")}
+            paths = stored.get("paths") or measure_in_process(
+                args.database_url, args, paths_only=True
+            )
+            measured |= {key: paths[key] for key in ("urls", "wrk")}
+        export = stored.get("export")
+        if "export" in args.steps:
+            log(f"{label}: streaming the full export")
+            export = export_memory(args.database_url)
+            loads.note("export")
+        http = stored.get("http", {})
+        if "http" in args.steps:
+            log(f"{label}: first visits over HTTP")
+            http = http | first_visits_http(args.database_url, measured, args)
+            loads.note("HTTP first visits")
+        if "wrk" in args.steps and server.wrk_available():
+            log(f"{label}: wrk")
+            found = load_test(args.database_url, measured, args)
+            http = http | {"load": found["load"]}
+            http["memory"] = {
+                step: sizes for step, sizes in http.get("memory", {}).items()
+                if not step.startswith("wrk")
+            } | found["memory"]  # fmt: skip
+            loads.note("wrk")
+        elif "wrk" in args.steps:
+            log("wrk not found (apt-get install -y wrk): load test skipped")
         import psycopg
 
         with psycopg.connect(args.database_url) as connection:
             opinions = connection.execute("SELECT count(*) FROM opinions_opinion").fetchone()[0]
-        runs.append(
-            {
-                "label": label, "count": count, "opinions": opinions, "generation_seconds": generation,
-                "pages": pages, "export": export, "load": load, "workers": args.workers,
-                "connections": args.connections, "seconds": args.wrk_seconds,
-            }
-        )  # fmt: skip
-        text = render(runs, machine(args.database_url))
+        now = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        minutes = round((time.perf_counter() - started) / 60, 1)
+        options = {key: value for key, value in vars(args).items() if key != "database_url"}
+        partial = stored and set(args.steps) != set(STEPS)
+        if partial:  # what was not measured again keeps its time, load and options
+            again = " and ".join(args.steps)
+            loads.steps = stored["loads"] + [
+                (f"{step} ({again} again)", load) for step, load in loads.steps
+                if step not in ("start", "loaded")
+            ]  # fmt: skip
+            now = f"{stored['measured_at']} ({again} again at {now})"
+            minutes = round(stored["minutes"] + minutes, 1)
+            options = stored["options"] | {
+                key: options[key] for key in options if key.startswith(("wrk", "http"))
+                or key in ("connections", "workers")
+            }  # fmt: skip
+        run = {
+            "label": label, "count": count, "opinions": opinions,
+            "published": measured["published"], "generation_seconds": generation,
+            "measured_at": now, "minutes": minutes,
+            "loads": loads.steps, "pages": measured["pages"], "terms": measured["terms"],
+            "bands": measured["bands"], "export": export, "http": http,
+            "paths": {key: measured[key] for key in ("urls", "wrk")},
+            "options": options,
+        }  # fmt: skip
+        (ARTIFACTS / f"run-{count}.json").write_text(
+            json.dumps(run, ensure_ascii=False), encoding="utf-8"
+        )
+        runs[count] = run
+        text = report.render([runs[size] for size in sorted(runs)], machine(args.database_url))
         print(text, flush=True)
         if not args.no_write:
             write_results(text)
+        log(f"{label}: done in {run['minutes']} min")
 
 
 if __name__ == "__main__":
