@@ -31,12 +31,12 @@ FIRST_N = (1000, 5000)
 
 def _matching(text: str):
     """The published remarks matching ``text`` as the list filters them, and the query."""
-    from opinions import search
-    from opinions.filters import OpinionFilter
+    from opinions.browsing import search
+    from opinions.browsing.filters import OpinionFilter
     from opinions.models import Opinion
 
     filterset = OpinionFilter({"q": text}, queryset=Opinion.objects.published(), request=None)
-    query = filterset.applied_search
+    query = filterset.selection().search
     return search.filter_queryset(Opinion.objects.published(), query), query
 
 
@@ -68,7 +68,7 @@ def _facet_error(estimated: dict, exact: dict, total: int) -> float | None:
 
 
 def measure_term(text: str, relpages: int) -> dict:
-    from opinions import counts
+    from opinions.browsing import counts
 
     matching, query = _matching(text)
     scope = counts.Scope(statuses=("published",))

@@ -157,7 +157,7 @@ def main():
     parser.add_argument("--repetitions", type=int, default=5)
     args = parser.parse_args()
     common.setup()
-    from opinions import search
+    from opinions.browsing import search
     from opinions.models import Theme
 
     theme = Theme.objects.filter(slug="dai1ki-kadai").first() or Theme.objects.get(level=2)

@@ -53,7 +53,7 @@ ANALYZE bench_bigram_venuecount
 
 def postings_counts(term: str, scope) -> dict:
     """Total, theme, size and stakeholder facets and venue pairs of a 2-character term."""
-    from opinions.counts import _tags_or_none
+    from opinions.browsing.counts import _tags_or_none
 
     where, params = scope.where()
     table = "bench_bigram_tagcount WHERE bigram = %s AND"
@@ -120,7 +120,7 @@ def main():
     common.setup()
     from django.db import connection
 
-    from opinions import counts, search
+    from opinions.browsing import counts, search
     from opinions.models import Opinion
 
     from .estimates import _matching

@@ -4,7 +4,7 @@
 response with a correlated subquery per remark: the count tables are not involved, so it
 reads every remark the list's filters give — all of them for the unfiltered list, every
 match of a search (a second pass, after ``search_counts``). Timed here with the counts the
-list shows from the count tables (``selectors.list_counts``) for the unfiltered and the
+list shows from the count tables (``facets.list_counts``) for the unfiltered and the
 filtered list and for a few terms per band, and how many published responses exist.
 
 ``python -m bench.experiments.response_facet [--per-band 5]``
@@ -25,8 +25,8 @@ def main():
     from django.http import QueryDict
     from django.utils.http import urlencode
 
-    from opinions import selectors
-    from opinions.filters import OpinionFilter
+    from opinions.browsing import facets
+    from opinions.browsing.filters import OpinionFilter
     from opinions.models import Opinion, Theme
     from opinions.responses.selectors import category_facet
 
@@ -45,9 +45,11 @@ def main():
             request=None,
         )
         with common.timer() as counted:
-            total, _facets = selectors.list_counts(filterset, ("published",))
+            total, _facets = facets.list_counts(
+                filterset.selection(), filterset.queryset, ("published",)
+            )
         with common.timer() as facet:
-            category_facet(filterset)
+            category_facet(filterset.selection(), filterset.queryset)
         results.append(
             {"case": name, "total": total, "counts_ms": counted.ms, "facet_ms": facet.ms}
         )

@@ -29,14 +29,14 @@ def main():
     from django.test import Client
 
     from bench.measure import clear_caches, default_pages, request
-    from opinions import selectors
+    from opinions.browsing import themes
     from opinions.models import Opinion
 
     before = common.load_average()
     pages = {page.name: page for page in default_pages(detail_samples=1)}
     client = Client()
     results = {"pages": [], "load": None}
-    defaults = selectors.theme_summary.__kwdefaults__
+    defaults = themes.theme_summary.__kwdefaults__
     today = defaults["per_node"]
     for name in ("theme_section", "theme_page"):
         page = pages[name]
@@ -64,9 +64,7 @@ def main():
     for row in results["pages"]:
         slug = pages["theme_section" if "章" in row["page"] else "theme_page"].urls[0]
         theme = Theme.objects.get(slug=slug.rstrip("/").split("/")[-1])
-        summary = selectors.theme_summary(
-            theme, Opinion.objects.published(), per_node=row["per_node"]
-        )
+        summary = themes.theme_summary(theme, Opinion.objects.published(), per_node=row["per_node"])
         row["cards"] = sum(len(opinions) for _node, opinions in summary.opinions_by_node)
         row["nodes"] = len(summary.opinions_by_node)
 
