@@ -115,7 +115,13 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                 self.request,
                 "response-facet",
                 selection.key(),
-                lambda: responses.category_facet(selection, self.filterset.queryset),
+                lambda: responses.category_facet(
+                    selection,
+                    self.filterset.queryset,
+                    visible_statuses(self.request.user),
+                    # Without a 対応区分 chosen, the facet's remarks are the list's.
+                    total=None if selection.chosen("response") else self.list_counts()[0],
+                ),
             ),
             chips=chips,
             chip_values=[value for _facet, value, _url, _lang in chips],

@@ -14,6 +14,7 @@ from tests.factories import (
     OpinionFactory,
     PolicyDocumentFactory,
     ResponseFactory,
+    StakeholderFactory,
     ThemeFactory,
     UserFactory,
 )
@@ -249,6 +250,30 @@ def test_the_list_facet_counts_published_responses_only(client, writer, checker)
     drafted([drafted_remark], writer)
     facet = {o.value: o.count for o in client.get("/opinions/").context["response_facet"]}
     assert facet["reflected"] == 1 and facet["none"] == 2
+
+
+def test_each_facet_count_is_what_choosing_it_lists(client, writer, checker):
+    """With other filters and a search, each 対応区分 option's count is the number of remarks
+    the list shows once it is chosen: published categories from the response links, 「対応の
+    公表前」 the rest (drafts, the ungrouped, a remark another filter leaves out)."""
+    from tests.pages import fresh_get
+
+    women = StakeholderFactory(slug="women-facet")
+    answered = OpinionFactory.create_batch(3, body="地方の女性の就業について検討が必要である。")
+    drafted_remark, loose = OpinionFactory.create_batch(2, body="地方の女性の就業環境の整備。")
+    for remark in [*answered, drafted_remark, loose]:
+        remark.stakeholders.add(women)
+    OpinionFactory(body="地方の交通について。")  # left out by the tag filter
+    published(answered[:2], writer, checker)
+    drafted([drafted_remark], writer)
+    query = {"q": "女性", "stakeholder": women.slug}
+    facet = {
+        o.value: o.count for o in fresh_get(client, "/opinions/", query).context["response_facet"]
+    }
+    assert facet["reflected"] == 2 and facet["none"] == 3
+    for value, count in facet.items():
+        shown = fresh_get(client, "/opinions/", {**query, "response": value}).context["paginator"]
+        assert shown.count == count, value
 
 
 def test_the_list_filters_by_category_and_marks_the_rows(client, writer, checker):
