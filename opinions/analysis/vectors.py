@@ -160,19 +160,54 @@ def nearest(
 ) -> list[tuple[int, float]]:
     """The ``limit`` remarks of ``candidates`` (an Opinion queryset) nearest ``vector``,
     as (id, cosine), best first; ties by id. One query, over the nearest cells only."""
-    cells = [int(c) for c in cells_for(vector[None, :], centroids, PROBE)[0]]
-    rows = RemarkAnalysis.objects.filter(
-        method=METHOD, cell__in=cells, opinion__in=candidates.values("pk")
-    ).exclude(opinion_id__in=list(exclude))
-    ids, data = [], []
-    for pk, blob in rows.values_list("opinion_id", "vector"):
-        ids.append(pk)
-        data.append(blob)
-    if not ids:
-        return []
-    scores = stack(data) @ vector
-    order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[:limit]
-    return [(ids[i], round(float(scores[i]), 4)) for i in order]
+    return nearest_each(
+        vector[None, :], candidates, limit=limit, exclude=exclude, centroids=centroids
+    )[0]
+
+
+CELLS_PER_QUERY = 8
+
+
+def nearest_each(
+    queries: np.ndarray,
+    candidates: QuerySet,
+    *,
+    limit: int = RELATED,
+    exclude: Iterable[int] = (),
+    centroids: np.ndarray | None = None,
+) -> list[list[tuple[int, float]]]:
+    """:func:`nearest` of each row of ``queries`` (an import preview's remarks), reading
+    each cell once however many of the queries probe it: one query per
+    ``CELLS_PER_QUERY`` cells, rather than one per query."""
+    probes = cells_for(queries, centroids, PROBE)
+    asking: dict[int, list[int]] = {}  # cell -> the queries that probe it
+    for q, row in enumerate(probes.tolist()):
+        for cell in row:
+            asking.setdefault(int(cell), []).append(q)
+    found: list[list[tuple[float, int]]] = [[] for _ in range(len(queries))]
+    wanted = sorted(asking)
+    pool = candidates.values("pk")
+    excluded = list(exclude)
+    for start in range(0, len(wanted), CELLS_PER_QUERY):
+        rows = RemarkAnalysis.objects.filter(
+            method=METHOD, cell__in=wanted[start : start + CELLS_PER_QUERY], opinion__in=pool
+        ).exclude(opinion_id__in=excluded)
+        by_cell: dict[int, tuple[list[int], list]] = {}
+        for pk, cell, blob in rows.values_list("opinion_id", "cell", "vector"):
+            ids, data = by_cell.setdefault(cell, ([], []))
+            ids.append(pk)
+            data.append(blob)
+        for cell, (ids, data) in by_cell.items():
+            who = asking[cell]
+            scores = queries[who] @ stack(data).T  # one row per query probing this cell
+            for r, q in enumerate(who):
+                found[q].extend(zip(scores[r].tolist(), ids, strict=True))
+    return [
+        [(pk, round(float(score), 4)) for score, pk in sorted(pairs, key=lambda p: (-p[0], p[1]))][
+            :limit
+        ]
+        for pairs in found
+    ]
 
 
 def published():
