@@ -224,6 +224,20 @@ def test_the_submission_warning_is_the_same_search(analysed):
     assert warned[0].pk == original.pk
 
 
+def test_cells_are_found_chunk_by_chunk_as_from_the_whole_score_matrix(monkeypatch):
+    """At a million remarks the whole matrix would not fit in memory: chunks give the same
+    cells, nearest first, ties to the lower cell."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    points = vectors.normalise(rng.standard_normal((2_500, vectors.DIMENSIONS)))
+    centroids = vectors.normalise(rng.standard_normal((40, vectors.DIMENSIONS)))
+    whole = np.argsort(-(points @ centroids.T), axis=1, kind="stable")
+    monkeypatch.setattr(vectors, "CELLS_CHUNK", 1_000)
+    assert (vectors.cells_for(points, centroids) == whole[:, :1]).all()
+    assert (vectors.cells_for(points, centroids, vectors.PROBE) == whole[:, :4]).all()
+
+
 def test_neighbours_of_many_texts_at_once_are_those_of_each_alone(analysed):
     texts = [o.body for o in Opinion.objects.order_by("pk")[:12]]
     queries = vectors.embed(texts)

@@ -139,12 +139,25 @@ def centroids_of(index: AnalysisIndex | None) -> np.ndarray | None:
     return centroids if len(centroids) > 1 else None
 
 
+CELLS_CHUNK = 10_000  # vectors scored against the centroids at a time
+
+
 def cells_for(vectors: np.ndarray, centroids: np.ndarray | None, probe: int = 1) -> np.ndarray:
-    """The ``probe`` nearest cells of each vector (all zeros when there is one cell)."""
+    """The ``probe`` nearest cells of each vector, nearest first, ties to the lower cell
+    (all zeros when there is one cell).
+
+    In chunks of ``CELLS_CHUNK`` vectors: at a million remarks and 2,000 cells the whole
+    score matrix would be 8 GB, and its argsort 16 GB more."""
     if centroids is None:
         return np.zeros((len(vectors), 1), dtype=int)
-    scores = vectors @ centroids.T
-    return np.argsort(-scores, axis=1, kind="stable")[:, :probe]
+    chunks = []
+    for start in range(0, len(vectors), CELLS_CHUNK):
+        scores = vectors[start : start + CELLS_CHUNK] @ centroids.T
+        if probe == 1:
+            chunks.append(np.argmax(scores, axis=1)[:, None])
+        else:
+            chunks.append(np.argsort(-scores, axis=1, kind="stable")[:, :probe])
+    return np.vstack(chunks) if chunks else np.zeros((0, probe), dtype=int)
 
 
 # --- Nearest neighbours -----------------------------------------------------------------
