@@ -118,8 +118,8 @@ def near_duplicates_among(
       all of them) through the search's bigram index; on SQLite, or for a text too short
       to narrow, the newest ``WORDING_CANDIDATES``.
 
-    The texts are embedded in one batch and each cell is read once for all of them, so an
-    import preview's hundred remarks cost about what ten single calls would.
+    The texts are embedded in one batch, each cell is read once for all of them, and the
+    candidates are loaded in one query.
     """
     folded = [normalize(text) for text in texts]
     asked = [i for i, text in enumerate(folded) if text.strip()]
@@ -150,13 +150,23 @@ def near_duplicates_among(
         for pk in compared[i]:
             if pk not in loaded:
                 continue
-            ratio = SequenceMatcher(None, text, loaded[pk].search_text, autojunk=False).ratio()
-            if ratio >= threshold:
+            ratio = _ratio_at_least(text, loaded[pk].search_text, threshold)
+            if ratio is not None:
                 opinion = copy(loaded[pk])  # the same remark may be near two of the texts
                 opinion.similarity = round(ratio, 3)
                 found.append(opinion)
         result.append(sorted(found, key=lambda o: (-o.similarity, o.pk))[:limit])
     return result
+
+
+def _ratio_at_least(text: str, other: str, threshold: float) -> float | None:
+    """difflib's ratio of the two texts when it reaches ``threshold``, else None; its two
+    cheap upper bounds first, which rule out most of the candidates."""
+    matcher = SequenceMatcher(None, text, other, autojunk=False)
+    if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+        return None
+    ratio = matcher.ratio()
+    return ratio if ratio >= threshold else None
 
 
 def _sharing_bigrams(folded: str, candidates: QuerySet) -> list[int] | None:
