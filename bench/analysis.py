@@ -14,7 +14,9 @@ fastest and slowest run, in milliseconds:
   published remarks (``vectors.nearest`` over the probed cells, the index row included);
   ``near_duplicates()`` whole (embedding, meaning and wording candidates, difflib); and
   ``refresh()`` of it saved as a remark (embedding, neighbours, offers to their lists),
-  inside a transaction that is rolled back, so the database is left as it was;
+  inside a transaction that is rolled back, so the database is left as it was; and
+  ``near_duplicates_of_each()`` of 50 new texts at once, as an import preview checks a
+  document's new remarks (three runs at most);
 - **a detail page**: ``related_by_meaning()`` of a different published remark each run
   (the stored neighbours read and filtered), and the whole page through Django's test
   client with the cache cleared first (the first visitor's page).
@@ -75,7 +77,11 @@ def main() -> None:
     from opinions import caching
     from opinions.analysis import vectors
     from opinions.analysis.models import RemarkAnalysis
-    from opinions.analysis.related import near_duplicates, related_by_meaning
+    from opinions.analysis.related import (
+        near_duplicates,
+        near_duplicates_of_each,
+        related_by_meaning,
+    )
     from opinions.generators import split_sentences
     from opinions.models import Opinion
 
@@ -84,7 +90,8 @@ def main() -> None:
     if index is None:
         raise SystemExit("no analysis index: run manage.py analyse (--by-sentence) first")
     analysed = RemarkAnalysis.objects.filter(method=vectors.METHOD).count()
-    cells = len(index.centroids) // (2 * vectors.DIMENSIONS) or 1
+    centroids = vectors.centroids_of(index)
+    cells = 1 if centroids is None else len(centroids)
     print(f"{Opinion.objects.count():,} remarks, {analysed:,} analysed, {cells:,} cells")
 
     seed_sentences = sorted(
@@ -103,11 +110,11 @@ def main() -> None:
         "its nearest published remarks (the query)": [],
         "near_duplicates() of a new text": [],
         "refresh() of a new remark (rolled back)": [],
+        "near_duplicates_of_each() of 50 new texts (an import preview)": [],
         "related_by_meaning() of a remark": [],
         "detail page, uncached": [],
     }
     read_per_search = []
-    centroids = vectors.centroids_of(index)
     for run in range(args.runs):
         text = new_text(run)
         rows["embedding of a new remark"].append(timed(vectors.embed, [text]))
@@ -126,6 +133,12 @@ def main() -> None:
                 timed(vectors.refresh, [opinion.pk])
             )
             transaction.set_rollback(True)
+
+    for run in range(min(args.runs, 3)):
+        texts = [new_text(30_000 + 100 * run + i) for i in range(50)]
+        rows["near_duplicates_of_each() of 50 new texts (an import preview)"].append(
+            timed(near_duplicates_of_each, texts, visible_to=AnonymousUser())
+        )
 
     published = Opinion.objects.published()
     candidates = list(
