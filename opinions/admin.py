@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from . import imports, previews, services, tokens
 from .admin_history import HistoryAdmin
+from .admin_people import person_column
 from .forms import SummaryConfirmForm, SummaryUploadForm
 from .models import (
     Committee,
@@ -583,9 +584,10 @@ class OpinionAdminForm(forms.ModelForm):
 class TagSuggestionInline(admin.TabularInline):
     model = TagSuggestion
     extra = 0
-    fields = ["tag_name", "reason", "status", "decided_by", "decided_at"]
+    fields = ["tag_name", "reason", "status", "decided_by_name", "decided_at"]
     readonly_fields = fields
     can_delete = False
+    decided_by_name = person_column(TagSuggestion, "decided_by")
 
     @admin.display(description=gettext_lazy("タグ"))
     def tag_name(self, obj):
@@ -711,7 +713,14 @@ class TagRuleAdmin(LabelledListEditableMixin, HistoryAdmin):
 
 @admin.register(TagSuggestion)
 class TagSuggestionAdmin(admin.ModelAdmin):
-    list_display = ["opinion_body", "tag_name", "reason", "status", "created_at", "decided_by"]
+    list_display = [
+        "opinion_body",
+        "tag_name",
+        "reason",
+        "status",
+        "created_at",
+        "decided_by_name",
+    ]
     list_filter = ["status", "municipality_size", "stakeholder"]
     list_select_related = ["opinion", "municipality_size", "stakeholder", "decided_by"]
     search_fields = ["opinion__body", "reason"]
@@ -724,9 +733,10 @@ class TagSuggestionAdmin(admin.ModelAdmin):
         "status",
         "created_at",
         "decided_at",
-        "decided_by",
+        "decided_by_name",
     ]
     actions = ["approve", "reject"]
+    decided_by_name = person_column(TagSuggestion, "decided_by")
 
     @admin.display(description=gettext_lazy("タグ"))
     def tag_name(self, obj):
@@ -772,10 +782,19 @@ class TagSuggestionAdmin(admin.ModelAdmin):
 
 @admin.register(TagMerge)
 class TagMergeAdmin(admin.ModelAdmin):
-    list_display = ["merged_name", "kept_name", "axis", "opinions_moved", "merged_by", "merged_at"]
+    list_display = [
+        "merged_name",
+        "kept_name",
+        "axis",
+        "opinions_moved",
+        "merged_by_name",
+        "merged_at",
+    ]
     list_filter = ["axis"]
+    list_select_related = ["merged_by"]
     search_fields = ["merged_name", "kept_name"]
     ordering = ["-merged_at"]
+    merged_by_name = person_column(TagMerge, "merged_by")
 
     def has_add_permission(self, request):
         return False

@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from .admin_people import PersonNamesMixin
 from .people import person_name
 
 
@@ -36,10 +37,12 @@ class ReadableHistoryContextHelper(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin with readable changes (see ReadableHistoryContextHelper), answering
-    404 for an address that names no record (it looks up whatever the URL holds: a
-    non-numeric id was a 500)."""
+class HistoryAdmin(PersonNamesMixin, SimpleHistoryAdmin):
+    """SimpleHistoryAdmin with readable changes (see ReadableHistoryContextHelper) and
+    変更者 named 姓 名, answering 404 for an address that names no record (it looks up
+    whatever the URL holds: a non-numeric id was a 500)."""
+
+    object_history_list_template = "admin/opinions/object_history_list.html"
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableHistoryContextHelper(self.model, historical_record)

@@ -46,7 +46,7 @@ Path_ = tuple[str, ...]
 SIMILAR = 0.6
 # …and to be matched by position when nothing better is found.
 POSITION_SIMILAR = 0.3
-# …and to be flagged as a remark another document already has.
+# …and to be flagged as a remark another document or a meeting already has.
 DUPLICATE_SIMILAR = 0.85
 # Pairs compared across the document at most (leftovers only): bounds the preview's time.
 MAX_PAIRS = 400_000
@@ -340,7 +340,7 @@ def plan_import(
     for remark in remarks:
         if remark.opinion is not None:
             remark.old_path = theme_paths.get(remark.opinion.theme_id, ())
-    _find_duplicates(remarks, document, committee, duplicate_scope, links)
+    _find_duplicates(remarks, document, duplicate_scope, links)
     matched = {remark.opinion.pk for remark in remarks if remark.opinion is not None}
     leftovers = [opinion for opinion in stored if opinion.pk not in matched]
     new_themes = [
@@ -462,57 +462,49 @@ def _match(
 def _find_duplicates(
     remarks: list[RemarkPlan],
     document: SourceDocument | None,
-    committee: Committee,
     scope,
     links: Mapping[int, bool],
 ) -> None:
-    """Flag each new remark that another document already has: the same text (anywhere),
-    or nearly the same (in the committee's other documents)."""
+    """Flag each new remark that another document or a meeting already has, the same or
+    nearly (``DUPLICATE_SIMILAR``): the portal's one near-duplicate search
+    (``opinions.analysis.related.near_duplicates_among``), by meaning across every
+    document, meeting and committee ``scope`` holds, whatever the database's locale."""
+    from .analysis.related import near_duplicates_among
+
     new = [remark for remark in remarks if remark.opinion is None]
     if not new:
         return
     scope = scope if scope is not None else Opinion.objects.all()
-    others = scope.filter(source_document__isnull=False).select_related("source_document")
+    others = scope.exclude(status=Opinion.Status.WITHDRAWN)
     if document is not None:
         others = others.exclude(source_document=document)
-    exact = others.filter(search_text__in={normalize(remark.body) for remark in new})
-    by_text: dict[str, list[Opinion]] = {}
-    for opinion in exact.order_by("source_document", "position")[: len(new) * 3]:
-        by_text.setdefault(normalized(opinion.body), []).append(opinion)
-    nearby = list(
-        others.filter(source_document__committee=committee)
-        .only("pk", "body", "source_document__title", "source_document__label")
-        .order_by("source_document", "position")[:20_000]
+    others = others.select_related("source_document", "meeting__committee")
+    found = near_duplicates_among(
+        [remark.body for remark in new], others, threshold=DUPLICATE_SIMILAR, limit=3
     )
-    nearby_grams = [(opinion, normalized(opinion.body)) for opinion in nearby]
-    compare = len(new) * len(nearby_grams) <= MAX_PAIRS
-    for remark in new:
-        mine = normalized(remark.body)
-        found = {opinion.pk: (opinion, 1.0) for opinion in by_text.get(mine, [])}
-        if compare and len(found) < 3:
-            mine_grams = _bigrams(mine)
-            for opinion, text in nearby_grams:
-                if (
-                    opinion.pk in found
-                    or _dice(mine_grams, _bigrams(text)) < DUPLICATE_SIMILAR - 0.1
-                ):
-                    continue
-                ratio = similarity(mine, text)
-                if ratio >= DUPLICATE_SIMILAR:
-                    found[opinion.pk] = (opinion, ratio)
+    for remark, duplicates in zip(new, found, strict=True):
         remark.duplicates = [
             Duplicate(
                 opinion_id=opinion.pk,
                 body=opinion.body,
-                document=str(opinion.source_document),
+                document=_venue(opinion),
                 url=opinion.get_absolute_url(),
-                ratio=round(ratio, 2),
+                ratio=round(opinion.similarity, 2),
             )
-            for opinion, ratio in sorted(found.values(), key=lambda pair: -pair[1])[:3]
+            for opinion in duplicates
         ]
         remark.linked = links.get(remark.index, True)
         if remark.duplicates and remark.linked:
             remark.link = remark.duplicates[0]
+
+
+def _venue(opinion: Opinion) -> str:
+    """Where a remark was made, as the preview names it: its document, else its meeting."""
+    if opinion.source_document_id:
+        return str(opinion.source_document)
+    if opinion.meeting_id:
+        return f"{opinion.meeting.committee} {opinion.meeting}"
+    return _("意見 %(pk)s") % {"pk": opinion.pk}
 
 
 # --- Writing ------------------------------------------------------------------------------

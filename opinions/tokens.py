@@ -22,6 +22,8 @@ from knox.models import AuthToken, get_digest_token
 from knox.settings import CONSTANTS
 from rest_framework.exceptions import AuthenticationFailed
 
+from .admin_people import person_column
+
 # How many leading characters of a token the admin shows, to tell tokens apart.
 SHOWN_CHARACTERS = 6
 
@@ -68,11 +70,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     anyone use a token."""
 
     form = ApiTokenIssueForm
-    list_display = ["user", "shown_start", "created", "expiry", "state"]
+    list_display = ["user_name", "shown_start", "created", "expiry", "state"]
     list_select_related = ["user"]
-    search_fields = ["user__username"]
+    search_fields = ["user__username", "user__last_name", "user__first_name"]
     raw_id_fields = ["user"]
     ordering = ["-created"]
+    user_name = person_column(AuthToken, "user")
 
     @admin.display(description=_("トークンの先頭"))
     def shown_start(self, token) -> str:
@@ -85,10 +88,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return gettext("有効")
 
     def get_fields(self, request, obj=None):
-        return ["user", "lifetime"] if obj is None else ["user", "created", "expiry"]
+        return ["user", "lifetime"] if obj is None else ["user_name", "created", "expiry"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["user", "created", "expiry"]
+        return [] if obj is None else ["user_name", "created", "expiry"]
 
     def has_change_permission(self, request, obj=None):
         return False  # a token is issued or revoked, never edited

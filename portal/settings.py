@@ -414,6 +414,11 @@ SPECTACULAR_SETTINGS = {
 OPINIONS_PAGE_SIZE = 50
 # Submissions a member may make in an hour (a script, not a person, would make more).
 OPINIONS_SUBMISSIONS_PER_HOUR = int(os.environ.get("OPINIONS_SUBMISSIONS_PER_HOUR", "30"))
+# Threads the embedding model (opinions/analysis/vectors.py) runs on. One: a web process
+# embeds one text at a time, and on a machine whose cores are busy OpenMP's second thread
+# made each embedding wait for the slower one (a 135-character text: 0.24–0.49 s median
+# with one thread, 1.6–2.6 s with two, on this 2-core host under other load).
+OPINIONS_EMBED_THREADS = int(os.environ.get("OPINIONS_EMBED_THREADS", "1"))
 # Where the portal is reached, for links in notification mails.
 PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -287,3 +287,88 @@ def test_history_shows_labels_local_times_and_empty_values_as_empty(client, cura
     assert "pk=None" not in html
     assert "鈴木 花子" in html
     assert timezone.get_current_timezone_name() == "Asia/Tokyo"
+
+
+# --- Names, 姓 名 -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tanaka():
+    return UserFactory(username="tanaka", last_name="田中", first_name="太郎")
+
+
+def shows_the_name(html: str) -> bool:
+    return "田中 太郎" in html and "太郎 田中" not in html
+
+
+def test_people_in_admin_columns_and_read_only_fields_are_named_family_name_first(
+    client, curator, tanaka
+):
+    from knox.models import AuthToken
+
+    from opinions.models import TagSuggestion
+    from opinions.responses.models import Response
+    from tests.factories import ResponseFactory
+
+    opinion = OpinionFactory()
+    suggestion = TagSuggestion.objects.create(
+        opinion=opinion, stakeholder=StakeholderFactory(), decided_by=tanaka
+    )
+    TagMerge.objects.create(
+        axis="stakeholder", merged_name="甲", kept_name="乙", opinions_moved=1, merged_by=tanaka
+    )
+    response = ResponseFactory(author=tanaka, reviewer=UserFactory(username="nameless"))
+    AuthToken.objects.create(user=tanaka)
+    pages = {
+        "suggestions": changelist(TagSuggestion),
+        "suggestion": reverse("admin:opinions_tagsuggestion_change", args=[suggestion.pk]),
+        "remark's suggestions": reverse("admin:opinions_opinion_change", args=[opinion.pk]),
+        "merges": changelist(TagMerge),
+        "responses": changelist(Response),
+        "response": reverse("admin:opinions_response_change", args=[response.pk]),
+        "API tokens": reverse("admin:knox_authtoken_changelist"),
+    }
+    for name, url in pages.items():
+        html = client.get(url).content.decode()
+        assert shows_the_name(html), name
+    assert "nameless" in client.get(changelist(Response)).content.decode()  # no name: username
+
+
+def test_a_remarks_author_is_chosen_by_name(client, curator, tanaka):
+    opinion = OpinionFactory(author=tanaka)
+    html = client.get(reverse("admin:opinions_opinion_change", args=[opinion.pk])).content.decode()
+    assert f'<option value="{tanaka.pk}" selected>田中 太郎</option>' in html
+
+
+def test_history_pages_name_who_changed_it_family_name_first(client, curator, tanaka):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from opinions.models import Committee
+    from opinions.services import add_tag
+
+    opinion = OpinionFactory()
+    add_tag([opinion], StakeholderFactory(), by=tanaka)
+    html = client.get(reverse("admin:opinions_opinion_history", args=[opinion.pk])).content.decode()
+    changed_by = html.split('id="change-history"')[1]
+    assert shows_the_name(changed_by) and "tanaka" not in changed_by
+
+    committee = Committee.objects.create(name="有識者会議", slug="yushikisha")
+    LogEntry.objects.create(
+        user=tanaka,
+        content_type=ContentType.objects.get_for_model(Committee),
+        object_id=str(committee.pk),
+        object_repr=str(committee),
+        action_flag=CHANGE,
+        change_message="[]",
+    )
+    url = reverse("admin:opinions_committee_history", args=[committee.pk])
+    changed_by = client.get(url).content.decode().split('id="change-history"')[1]
+    assert shows_the_name(changed_by) and "tanaka" not in changed_by
+
+
+def test_the_admin_welcomes_the_user_by_name(client, tanaka):
+    tanaka.is_superuser = tanaka.is_staff = True
+    tanaka.save()
+    client.force_login(tanaka)
+    assert "<strong>田中 太郎</strong>" in client.get(reverse("admin:index")).content.decode()

@@ -194,6 +194,61 @@ def test_unrelated_text_has_no_near_duplicate(analysed):
     assert near_duplicates("全く関係のない文章です。", visible_to=UserFactory()) == []
 
 
+def test_a_near_duplicate_is_found_by_meaning_alone_and_by_wording_alone(analysed, monkeypatch):
+    """The two ways candidates are found each suffice: the embedding's neighbours (with no
+    remark sharing the text's bigrams looked at) and, for a remark not analysed yet, the
+    bigram index (or, on SQLite, the newest remarks)."""
+    from opinions.analysis import related
+
+    original = Opinion.objects.get(position=50)
+    rephrased = original.body.replace("べきではないか", "べきだ")
+    anyone = UserFactory()
+    monkeypatch.setattr(related, "WORDING_CANDIDATES", 0)
+    assert [o.pk for o in near_duplicates(rephrased, visible_to=anyone)] == [original.pk]
+    monkeypatch.undo()
+    RemarkAnalysis.objects.filter(opinion=original).delete()
+    assert [o.pk for o in near_duplicates(rephrased, visible_to=anyone)] == [original.pk]
+
+
+def test_the_submission_warning_is_the_same_search(analysed):
+    """selectors.near_duplicates (the submission form's) and the analysis' are one
+    definition: the same remarks with the same similarity."""
+    from opinions import selectors
+
+    original = Opinion.objects.get(position=50)
+    rephrased = original.body.replace("べきではないか", "べきだ")
+    anyone = UserFactory()
+    warned = selectors.near_duplicates(rephrased, Opinion.objects.openable_by(anyone))
+    found = near_duplicates(rephrased, visible_to=anyone)
+    assert [(o.pk, o.similarity) for o in warned] == [(o.pk, o.similarity) for o in found]
+    assert warned[0].pk == original.pk
+
+
+def test_cells_are_found_chunk_by_chunk_as_from_the_whole_score_matrix(monkeypatch):
+    """At a million remarks the whole matrix would not fit in memory: chunks give the same
+    cells, nearest first, ties to the lower cell."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    points = vectors.normalise(rng.standard_normal((2_500, vectors.DIMENSIONS)))
+    centroids = vectors.normalise(rng.standard_normal((40, vectors.DIMENSIONS)))
+    whole = np.argsort(-(points @ centroids.T), axis=1, kind="stable")
+    monkeypatch.setattr(vectors, "CELLS_CHUNK", 1_000)
+    assert (vectors.cells_for(points, centroids) == whole[:, :1]).all()
+    assert (vectors.cells_for(points, centroids, vectors.PROBE) == whole[:, :4]).all()
+
+
+def test_neighbours_of_many_texts_at_once_are_those_of_each_alone(analysed):
+    texts = [o.body for o in Opinion.objects.order_by("pk")[:12]]
+    queries = vectors.embed(texts)
+    centroids = vectors.centroids_of(vectors.current_index())
+    together = vectors.nearest_each(queries, Opinion.objects.all(), limit=5, centroids=centroids)
+    alone = [
+        vectors.nearest(q, Opinion.objects.all(), limit=5, centroids=centroids) for q in queries
+    ]
+    assert [[pk for pk, _ in row] for row in together] == [[pk for pk, _ in row] for row in alone]
+
+
 # --- Theme digests --------------------------------------------------------------------------
 
 

@@ -290,3 +290,25 @@ def test_a_members_submission_finishes_promptly_while_a_large_import_runs(on_pos
             "every write transaction still waits for the data-version row of migration 0007"
         )
     assert latencies["write"] and max(latencies["write"]) < 1.0, (latencies, timings)
+
+
+def test_a_remark_rephrasing_one_made_at_another_committees_meeting_is_flagged(committee, imported):
+    """The preview's duplicate flag is the portal's near-duplicate search: by meaning
+    across documents, meetings and committees, the wording compared after."""
+    from opinions.analysis import vectors
+    from tests.factories import MeetingFactory, OpinionFactory
+
+    meeting = MeetingFactory(number=3, committee=CommitteeFactory(name="別の有識者会議"))
+    said = OpinionFactory(
+        body="地域おこし協力隊の任期が終わった後も地域に定着できるよう支援すべきではないか。",
+        meeting=meeting,
+        status=Opinion.Status.PUBLISHED,
+    )
+    vectors.refresh(Opinion.objects.values_list("pk", flat=True))
+    rephrased = "地域おこし協力隊の任期が終わった後も地域に定着できるように支援すべきだ。"
+    planned = plan(committee, document(("人材", [rephrased]), title="第３回における主なご意見"))
+    (duplicate,) = planned.remarks[0].duplicates
+    assert duplicate.opinion_id == said.pk
+    assert 0.85 <= duplicate.ratio < 1
+    assert duplicate.document == "別の有識者会議 第3回"
+    assert planned.counts()["duplicates"] == 1

@@ -516,3 +516,19 @@ def test_public_pages_with_responses_do_not_grow_in_queries(
     client.force_login(author)
     with django_assert_max_num_queries(25):
         assert client.get(reverse("opinions:mypage")).status_code == 200
+
+
+def test_people_are_named_family_name_first_in_mail_and_on_the_response_page(
+    client, writer, checker, django_capture_on_commit_callbacks
+):
+    author = member("iin")
+    author.last_name, author.first_name = "田中", "太郎"
+    author.save()
+    writer.last_name, writer.first_name = "鈴木", "花子"
+    writer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = published([OpinionFactory(author=author)], writer, checker)
+    assert mail.outbox[0].body.startswith("田中 太郎 様")
+    client.force_login(checker)
+    html = client.get(response.get_absolute_url()).content.decode()
+    assert "作成者: 鈴木 花子" in html and "確認者: checker" in html  # no name: the username

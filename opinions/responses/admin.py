@@ -7,13 +7,15 @@ eyes); the admin shows them and their history read-only.
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
+
+from opinions.admin_history import HistoryAdmin
+from opinions.admin_people import person_column
 
 from .models import PolicyDocument, Response, ResponseCategory, ResponseReference, ResponseRemark
 
 
 @admin.register(ResponseCategory)
-class ResponseCategoryAdmin(SimpleHistoryAdmin):
+class ResponseCategoryAdmin(HistoryAdmin):
     list_display = ["name", "slug", "position", "is_active", "response_count"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
@@ -35,7 +37,7 @@ class ResponseCategoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PolicyDocument)
-class PolicyDocumentAdmin(SimpleHistoryAdmin):
+class PolicyDocumentAdmin(HistoryAdmin):
     list_display = ["title", "short_title", "published_on", "position"]
     list_editable = ["position"]
     search_fields = ["title", "short_title"]
@@ -58,17 +60,18 @@ class ReferenceInline(admin.TabularInline):
 
 
 @admin.register(Response)
-class ResponseAdmin(SimpleHistoryAdmin):
-    list_display = ["pk", "category", "state", "author", "reviewer", "updated_at"]
+class ResponseAdmin(HistoryAdmin):
+    list_display = ["pk", "category", "state", "author_name", "reviewer_name", "updated_at"]
     list_filter = ["state", "category"]
+    list_select_related = ["category", "author", "reviewer"]
     search_fields = ["reasoning", "memo"]
     readonly_fields = [
         "category",
         "reasoning",
         "memo",
         "state",
-        "author",
-        "reviewer",
+        "author_name",
+        "reviewer_name",
         "reviewed_at",
         "published_at",
         "version",
@@ -76,6 +79,8 @@ class ResponseAdmin(SimpleHistoryAdmin):
         "updated_at",
     ]
     inlines = [RemarkInline, ReferenceInline]
+    author_name = person_column(Response, "author")
+    reviewer_name = person_column(Response, "reviewer")
 
     def has_add_permission(self, request):
         return False

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Opinion
+from ..people import person_name
 from ..services.submission import _notify
 from .models import PolicyDocument, Response, ResponseCategory, ResponseReference, ResponseRemark
 
@@ -56,7 +57,7 @@ def _display(field: str, value) -> str:
         from django.contrib.auth import get_user_model
 
         user = get_user_model().objects.filter(pk=value).first()
-        return (user.get_full_name() or user.username) if user else str(value)
+        return person_name(user) if user else str(value)
     return str(value)
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
-from django.db import connection
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Collate
+from django.db.models import QuerySet
 
-from ..browsing.search import Bigrams
 from ..models import MunicipalitySize, Opinion, Stakeholder, TagRule
-from ..tagging import Band, Rule, normalize, suggest
+from ..tagging import Band, Rule, suggest
 
 
 def near_duplicates(
@@ -22,33 +18,14 @@ def near_duplicates(
     """Published or pending remarks among ``candidates`` whose text is very similar to
     ``text``. Callers pass only what the user may open (``Opinion.objects.openable_by``).
 
-    The similarity is difflib's ratio over the width- and case-folded texts, computed here:
-    pg_trgm's ``similarity()`` is 0 for two identical Japanese texts on a database whose
-    LC_CTYPE is C, so the safeguard would vanish without an error on such a server. On
-    PostgreSQL the candidates are first narrowed through the bigram index used by search: a
-    near-duplicate shares almost all bigrams, so it contains every bigram of at least one
-    of three small groups picked across the text. On SQLite (the demo database) the 500
-    newest remarks are the candidates.
+    What "very similar" means, and how the candidates are found whatever the database and
+    its locale, is ``opinions.analysis.related.near_duplicates_among``: the one definition,
+    which the import preview uses too.
     """
-    normalized = normalize(text)
+    from ..analysis.related import near_duplicates_among
+
     pool = candidates.filter(status__in=[Opinion.Status.PUBLISHED, Opinion.Status.PENDING])
-    if connection.vendor == "postgresql":
-        grams = list(dict.fromkeys(normalized[i : i + 2] for i in range(len(normalized) - 1)))
-        if len(grams) >= 12:
-            groups = [
-                grams[offset::3][:: max(1, len(grams[offset::3]) // 4)][:4] for offset in range(3)
-            ]
-            narrowed = Q()
-            for group in groups:
-                narrowed |= Q(bigrams__contains=group)
-            pool = pool.alias(bigrams=Collate(Bigrams("search_text"), "C")).filter(narrowed)
-    scored = []
-    for opinion in pool.select_related("theme").order_by("-pk")[:500]:
-        ratio = SequenceMatcher(None, normalized, opinion.search_text, autojunk=False).ratio()
-        if ratio >= threshold:
-            opinion.similarity = ratio
-            scored.append(opinion)
-    return sorted(scored, key=lambda o: (-o.similarity, o.pk))[:limit]
+    return near_duplicates_among([text], pool, threshold=threshold, limit=limit)[0]
 
 
 def rules_and_bands() -> tuple[list[Rule], list[Band]]:
