@@ -50,6 +50,8 @@ POSITION_SIMILAR = 0.3
 DUPLICATE_SIMILAR = 0.85
 # Pairs compared across the document at most (leftovers only): bounds the preview's time.
 MAX_PAIRS = 400_000
+# New remarks the preview compares by meaning at most (see _find_duplicates).
+MEANING_CHECKED_AT_MOST = 100
 
 
 class Method:
@@ -480,7 +482,13 @@ def _find_duplicates(
         others = others.exclude(source_document=document)
     others = others.select_related("source_document", "meeting__committee")
     found = near_duplicates_among(
-        [remark.body for remark in new], others, threshold=DUPLICATE_SIMILAR, limit=3
+        [remark.body for remark in new],
+        others,
+        threshold=DUPLICATE_SIMILAR,
+        limit=3,
+        # Embedding costs about 0.2 s a remark: beyond this many new remarks the preview
+        # compares by wording only, so that it answers within a request's time.
+        by_meaning=len(new) <= MEANING_CHECKED_AT_MOST,
     )
     for remark, duplicates in zip(new, found, strict=True):
         remark.duplicates = [

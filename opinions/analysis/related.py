@@ -97,7 +97,12 @@ def _openable(user) -> QuerySet:
 
 
 def near_duplicates_among(
-    texts: list[str], candidates: QuerySet, *, threshold: float = 0.8, limit: int = 3
+    texts: list[str],
+    candidates: QuerySet,
+    *,
+    threshold: float = 0.8,
+    limit: int = 3,
+    by_meaning: bool = True,
 ) -> list[list]:
     """For each of ``texts``, the remarks of ``candidates`` (an Opinion queryset: what the
     caller may show) whose wording is nearly the same: difflib's ratio over the width- and
@@ -119,12 +124,13 @@ def near_duplicates_among(
       to narrow, the newest ``WORDING_CANDIDATES``.
 
     The texts are embedded in one batch, each cell is read once for all of them, and the
-    candidates are loaded in one query.
+    candidates are loaded in one query. ``by_meaning=False`` compares by wording only (an
+    embedding costs about 0.2 s a text: a caller with thousands of texts bounds its time so).
     """
     folded = [normalize(text) for text in texts]
     asked = [i for i, text in enumerate(folded) if text.strip()]
     compared: list[set[int]] = [set() for _ in texts]
-    if asked and RemarkAnalysis.objects.filter(method=vectors.METHOD).exists():
+    if by_meaning and asked and RemarkAnalysis.objects.filter(method=vectors.METHOD).exists():
         nearest = vectors.nearest_each(
             vectors.embed([texts[i] for i in asked]),
             candidates,
