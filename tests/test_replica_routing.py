@@ -17,7 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.management import create_contenttypes
 from django.db import connections, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -127,6 +130,11 @@ def routed(settings, on_postgresql):
         "portal.replicas.ReadYourWritesMiddleware",
         *settings.MIDDLEWARE[session + 1 :],
     ]
+    # The permissions and groups as migrations make them, whatever an earlier transactional
+    # test's flush (which skips post_migrate when it restores serialized data) left of them.
+    for config in django_apps.get_app_configs():
+        create_contenttypes(config, verbosity=0)
+        create_permissions(config, verbosity=0)
     roles.apply()
     yield
     connections["replica"].close()  # its own connection, or the test database stays in use
