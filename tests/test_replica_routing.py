@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.management import create_contenttypes
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -167,6 +168,13 @@ def lagging_replica():
 def member():
     user = UserFactory(email="member@example.jp")
     user.groups.add(Group.objects.get(name=roles.MEMBER))
+    # Also directly: the group's rows may be the serialized ones an earlier test restored.
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type=ContentType.objects.get(app_label="opinions", model="opinion"),
+            codename="add_opinion",
+        )
+    )
     return user
 
 
