@@ -133,6 +133,7 @@ def routed(settings, on_postgresql):
     ]
     # The permissions and groups as migrations make them, whatever an earlier transactional
     # test's flush (which skips post_migrate when it restores serialized data) left of them.
+    ContentType.objects.clear_cache()  # ids from before a flush would be stale
     for config in django_apps.get_app_configs():
         create_contenttypes(config, verbosity=0)
         create_permissions(config, verbosity=0)
