@@ -172,8 +172,7 @@ def member():
     # Also directly: the group's rows may be the serialized ones an earlier test restored.
     user.user_permissions.add(
         Permission.objects.get(
-            content_type=ContentType.objects.get(app_label="opinions", model="opinion"),
-            codename="add_opinion",
+            content_type=ContentType.objects.get_for_model(Opinion), codename="add_opinion"
         )
     )
     return user
