@@ -8,7 +8,6 @@ the public sees published remarks only, 事務局 and 管理者 everything.
 
 from functools import partial
 
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +29,7 @@ from rest_framework.response import Response
 from .browsing import counts, facets, themes
 from .browsing.axes import SIZE, STAKEHOLDER
 from .browsing.filters import OpinionFilter
+from .browsing.paging import IdsFirstPaginator
 from .browsing.selection import SORT_CHOICES
 from .models import (
     Meeting,
@@ -189,14 +189,6 @@ class KeptFilterSetBackend(DjangoFilterBackend):
         return view.filterset
 
 
-class CountedPaginator(Paginator):
-    """Django's paginator with the number of rows given (already counted elsewhere)."""
-
-    def __init__(self, *args, count: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.count = count
-
-
 class OpinionPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -313,7 +305,7 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
         total = facets.list_total(
             self.filterset.selection(), self.filterset.queryset, visible_statuses(self.request.user)
         )
-        self.paginator.django_paginator_class = partial(CountedPaginator, count=total)
+        self.paginator.django_paginator_class = partial(IdsFirstPaginator, count=total)
         return super().paginate_queryset(queryset)
 
 

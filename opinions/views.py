@@ -22,6 +22,7 @@ from .analysis.related import related_by_meaning
 from .browsing import caching, counts, crosstab, facets, hits, search, themes
 from .browsing.axes import TAG_AXES
 from .browsing.filters import OpinionFilter
+from .browsing.paging import IdsFirstPaginator
 from .browsing.selection import clean_query, list_url
 from .forms import (
     CrossTabForm,
@@ -69,9 +70,8 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         return filterset
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        paginator = super().get_paginator(queryset, per_page, **kwargs)
-        paginator.count, _facets = self.list_counts()
-        return paginator
+        count, _facets = self.list_counts()
+        return IdsFirstPaginator(queryset, per_page, count=count, **kwargs)
 
     def list_counts(self) -> tuple[int, facets.Facets]:
         """The result count and the facets, computed together (a search reads its
