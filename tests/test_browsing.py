@@ -237,6 +237,19 @@ def test_hidden_and_pending_never_count(client):
 # --- Theme pages ------------------------------------------------------------------------
 
 
+def test_a_short_theme_lists_every_remark_and_a_long_one_five_per_node(client):
+    theme = SubthemeFactory(slug="kaso")
+    OpinionFactory.create_batch(100, theme=theme)
+    page = reverse("opinions:theme-detail", args=["kaso"])
+    [(_node, shown_remarks)] = fresh_get(client, page).context["summary"].opinions_by_node
+    assert len(shown_remarks) == 100  # read, and printed, whole
+    OpinionFactory(theme=theme)
+    response = fresh_get(client, page)
+    [(_node, shown_remarks)] = response.context["summary"].opinions_by_node
+    assert len(shown_remarks) == 5
+    assert "101 件すべてを一覧で見る" in response.content.decode()
+
+
 def test_theme_index_lists_the_tree_with_counts(client, seed):
     response = client.get(reverse("opinions:theme-index"))
     html = response.content.decode()

@@ -2,9 +2,9 @@
 node would save.
 
 - The largest section's page and a theme page, first visits (caches emptied), split by
-  bench/probe.py, with the remarks shown per node (``theme_summary(per_node=…)``, 20
-  today) set to 20, 10, 5 and 3 — what per-node pagination ("20 件すべてを見る" after the
-  first few) would leave to render;
+  bench/probe.py, with the remarks shown per node (``theme_summary(per_node=…)``: 5 for a
+  theme of more than 100 remarks, as built; 20 before) set to 20, 10, 5 and 3 — what
+  per-node pagination ("N 件すべてを一覧で見る" after the first few) leaves to render;
 - one remark card (``opinions/includes/opinion_row.html``) rendered alone for 200 remarks
   with their relations loaded: the cost per card.
 
