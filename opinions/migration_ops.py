@@ -8,9 +8,16 @@ def create_permissions_now(apps) -> None:
     """Create every app's permissions at this point of the migration history (Django
     normally creates them after all migrations ran), so a data migration can grant them."""
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        # A migration's historical apps have no models module, which create_permissions
+        # takes for "no models here". Put back what was there: called with the project's
+        # own registry, a None left behind would make every later create_permissions and
+        # create_contenttypes skip every app.
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = previous
 
 
 class PostgreSQLOnly(migrations.RunSQL):

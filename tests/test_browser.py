@@ -68,10 +68,9 @@ def browser():
 
 @pytest.fixture
 def seeded(transactional_db):
-    # Transactional tests flush the database between tests; put back what the data
-    # migrations provide (the three roles) before loading the seed.
-    roles_migration = importlib.import_module("opinions.migrations.0003_roles")
-    roles_migration.create_roles(django_apps, None)
+    # Transactional tests flush the database between tests; put back the roles as
+    # declared (opinions/roles.py) before loading the seed.
+    roles.apply()
     load_seed_fixture()
 
 
@@ -788,11 +787,10 @@ def test_import_a_revised_document_preview_change_a_match_and_import(page, seede
 
 @pytest.fixture
 def ledger_seeded(seeded):
-    """The seed plus what the response ledger's migration provides (its 対応区分 and the
-    roles' new permissions), which the flush between transactional tests removed."""
+    """The seed plus the 対応区分 the response ledger's migration provides, which the flush
+    between transactional tests removed (the roles' permissions: ``seeded``)."""
     ledger_migration = importlib.import_module("opinions.migrations.0019_responses")
     ledger_migration.seed_categories(django_apps, None)
-    ledger_migration.grant(django_apps, None)
 
 
 def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded, ledger_seeded):

@@ -169,7 +169,7 @@ def lagging_replica():
 def member():
     user = UserFactory(email="member@example.jp")
     user.groups.add(Group.objects.get(name=roles.MEMBER))
-    # Also directly: the group's rows may be the serialized ones an earlier test restored.
+    # On the user too, so that the journeys below do not hang on the group's rows.
     user.user_permissions.add(
         Permission.objects.get(
             content_type=ContentType.objects.get_for_model(Opinion), codename="add_opinion"

@@ -116,3 +116,16 @@ def test_review_mail_goes_to_whoever_holds_the_permission_not_a_group_name():
         "jimukyoku@example.jp",
         "dairi@example.jp",
     }
+
+
+def test_creating_permissions_early_leaves_the_app_registry_as_it_was():
+    """A data migration creates permissions early (opinions.migration_ops); called with the
+    project's own registry, as a test may, it once left every app without a models module,
+    so that later create_permissions and create_contenttypes silently did nothing."""
+    from django.apps import apps
+
+    from opinions.migration_ops import create_permissions_now
+
+    before = {config.label: config.models_module for config in apps.get_app_configs()}
+    create_permissions_now(apps)
+    assert {config.label: config.models_module for config in apps.get_app_configs()} == before
