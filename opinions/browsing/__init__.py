@@ -7,6 +7,7 @@ Layers point down; a module uses only those below it:
   reads the request or calls back into it);
 - ``facets``, ``themes``, ``crosstab``, ``hits``: the pages' reads (totals and facet
   options, the theme tree and theme pages, the cross-tab, a remark among its hits);
+  ``paging``: a page of the list or the API, its ids first, then its rows;
 - ``selection``: the frozen value of what was chosen — narrows a queryset, gives the
   count scope, its cache key part and the addresses one change away;
 - ``counts``: the count tables (and the same counts from the remarks elsewhere);
