@@ -31,7 +31,7 @@ def test_an_unfiltered_list_links_remarks_plainly(client, seed):
 
 
 def test_a_remark_from_a_search_steps_through_its_hits(client, seed):
-    hits = list(client.get(LIST, {"q": "女性"}).context["object_list"].values_list("pk", flat=True))
+    hits = [opinion.pk for opinion in client.get(LIST, {"q": "女性"}).context["object_list"]]
     assert len(hits) >= 3
     second = client.get(reverse("opinions:opinion-detail", args=[hits[1]]), {"q": "女性"})
     context = second.context["hits"]
