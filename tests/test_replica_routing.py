@@ -17,11 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.management import create_contenttypes
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Group
 from django.db import connections, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -131,13 +127,7 @@ def routed(settings, on_postgresql):
         "portal.replicas.ReadYourWritesMiddleware",
         *settings.MIDDLEWARE[session + 1 :],
     ]
-    # The permissions and groups as migrations make them, whatever an earlier transactional
-    # test's flush (which skips post_migrate when it restores serialized data) left of them.
-    ContentType.objects.clear_cache()  # ids from before a flush would be stale
-    for config in django_apps.get_app_configs():
-        create_contenttypes(config, verbosity=0)
-        create_permissions(config, verbosity=0)
-    roles.apply()
+    roles.apply()  # the groups as declared, whatever the test before left of them
     yield
     connections["replica"].close()  # its own connection, or the test database stays in use
 
@@ -169,12 +159,6 @@ def lagging_replica():
 def member():
     user = UserFactory(email="member@example.jp")
     user.groups.add(Group.objects.get(name=roles.MEMBER))
-    # On the user too, so that the journeys below do not hang on the group's rows.
-    user.user_permissions.add(
-        Permission.objects.get(
-            content_type=ContentType.objects.get_for_model(Opinion), codename="add_opinion"
-        )
-    )
     return user
 
 
