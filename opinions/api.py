@@ -210,6 +210,31 @@ class OpinionPagination(PageNumberPagination):
             )
         return int(raw)
 
+    def get_paginated_response(self, data):
+        """DRF's page, with ``count_is_estimate``: true when ``count`` is an estimate, for a
+        search finding many remarks, as the list page shows it (「約」)."""
+        response = super().get_paginated_response(data)
+        response.data = {
+            "count": response.data["count"],
+            "count_is_estimate": getattr(self.page.paginator, "estimated", False),
+            **{key: value for key, value in response.data.items() if key != "count"},
+        }
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"] = {
+            "count": described["properties"]["count"],
+            "count_is_estimate": {
+                "type": "boolean",
+                "description": str(
+                    _("count が推定値のとき true（多くの意見に当たる検索。一覧の「約」と同じ数）。")
+                ),
+            },
+            **{k: v for k, v in described["properties"].items() if k != "count"},
+        }
+        return described
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -302,10 +327,12 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def paginate_queryset(self, queryset):
         # The total from the count tables, as the list page has it, not a count of the rows.
-        total = facets.list_total(
+        total, estimated = facets.list_total(
             self.filterset.selection(), self.filterset.queryset, visible_statuses(self.request.user)
         )
-        self.paginator.django_paginator_class = partial(IdsFirstPaginator, count=total)
+        self.paginator.django_paginator_class = partial(
+            IdsFirstPaginator, count=total, estimated=estimated
+        )
         return super().paginate_queryset(queryset)
 
 

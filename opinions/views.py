@@ -19,7 +19,7 @@ from django_filters.views import FilterView
 from . import citations, exporters, handouts, review, selectors, services, throttling
 from .analysis.digests import theme_digest
 from .analysis.related import related_by_meaning
-from .browsing import caching, counts, crosstab, facets, hits, search, themes
+from .browsing import caching, counts, crosstab, estimates, facets, hits, search, themes
 from .browsing.axes import TAG_AXES
 from .browsing.filters import OpinionFilter
 from .browsing.paging import IdsFirstPaginator
@@ -70,8 +70,20 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         return filterset
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        count, _facets = self.list_counts()
-        return IdsFirstPaginator(queryset, per_page, count=count, **kwargs)
+        count, found = self.list_counts()
+        requested = self.request.GET.get(self.page_kwarg, "1")
+        if estimates.read_in_order(
+            found.share,
+            page=int(requested)
+            if requested.isascii() and requested.isdigit() and len(requested) < 10
+            else 1,
+            per_page=per_page,
+            sort=self.filterset.selection().sort,
+        ):
+            queryset = self.filterset.qs_read_in_order()
+        return IdsFirstPaginator(
+            queryset, per_page, count=count, estimated=found.estimated, **kwargs
+        )
 
     def list_counts(self) -> tuple[int, facets.Facets]:
         """The result count and the facets, computed together (a search reads its
@@ -111,6 +123,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             detail_query=self.detail_query(page),
             page_range=page.paginator.get_elided_page_range(page.number) if page else [],
             facets=self.list_counts()[1],
+            count_estimated=page.paginator.estimated,
             response_facet=caching.cached(
                 self.request,
                 "response-facet",
@@ -121,6 +134,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                     visible_statuses(self.request.user),
                     # Without a 対応区分 chosen, the facet's remarks are the list's.
                     total=None if selection.chosen("response") else self.list_counts()[0],
+                    estimated=self.list_counts()[1].estimated,
                 ),
             ),
             chips=chips,
@@ -151,7 +165,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         found = {"suggestions": facets.nearest_queries(selection, options)}
         if selection.search:
             without = selection.without("q")
-            count = facets.list_total(
+            count, _estimated = facets.list_total(
                 without, self.filterset.queryset, visible_statuses(self.request.user)
             )
             if count:

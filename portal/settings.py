@@ -412,6 +412,9 @@ SPECTACULAR_SETTINGS = {
 # --- The portal ------------------------------------------------------------------------
 
 OPINIONS_PAGE_SIZE = 50
+# A search finding more remarks than this shows its total and facets as estimates (「約」),
+# from a sample of the table; at most this many are counted exactly (browsing/estimates.py).
+OPINIONS_EXACT_COUNTS_UP_TO = int(os.environ.get("OPINIONS_EXACT_COUNTS_UP_TO", "5000"))
 # Submissions a member may make in an hour (a script, not a person, would make more).
 OPINIONS_SUBMISSIONS_PER_HOUR = int(os.environ.get("OPINIONS_SUBMISSIONS_PER_HOUR", "30"))
 # Threads the embedding model (opinions/analysis/vectors.py) runs on. One: a web process

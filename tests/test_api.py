@@ -187,7 +187,8 @@ def test_api_query_count_is_the_same_at_10_and_200_remarks(
 ):
     created, tags = populate(10)
     url = ENDPOINTS[endpoint](created, tags)
-    with django_assert_max_num_queries(11) as at_ten:
+    # 12 with a search: the audience's total (count tables) decides exact or estimated.
+    with django_assert_max_num_queries(12) as at_ten:
         assert client.get(url).status_code == 200
     more_venues(tags)
     populate(190, start=10, tags=tags)

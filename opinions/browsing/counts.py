@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
@@ -176,17 +176,13 @@ class ListCounts:
     tags: dict[str, dict[int, int]]  # by tag axis name
     documents: list[tuple[int | None, int | None, int]]  # (meeting, document, n)
     meetings: list[tuple[int | None, int | None, int]]
+    extras: dict[str, int] = field(default_factory=dict)
+    # True when every number is an estimate from a sample (estimates.py), shown as 「約」.
+    estimated: bool = False
 
 
-def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
-    """Everything :class:`ListCounts` holds for a search, in one statement.
-
-    ``matching`` holds the remarks of the search (visible ones only). Its matches are
-    grouped by the count tables' key in the one pass that finds them — the remarks' rows
-    carry their tag ids — and each count is a sum over those groups with the scope's other
-    filters, as over the tables. Counting the remarks once per facet read every match six
-    times (bench/results.md).
-    """
+def _cells(matching: QuerySet) -> tuple[str, list]:
+    """``matching``'s remarks grouped by the count tables' key, as SQL and params."""
     table = connection.ops.quote_name(Opinion._meta.db_table)
     ids = ArrayField(BigIntegerField())
     cells = (
@@ -208,8 +204,14 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
         )
         .annotate(n=Count("pk"))
     )
-    cells_sql, cells_params = cells.query.sql_with_params()
-    parts, params = [], list(cells_params)
+    sql, params = cells.query.sql_with_params()
+    return sql, list(params)
+
+
+def _summed(scope: Scope, cells_sql: str, params: list, *extra: tuple[str, list]) -> ListCounts:
+    """The total and every facet of ``scope`` as sums over the cells (one statement);
+    ``extra`` are more ``SELECT kind, 0, 0, n`` parts, whose counts land in ``extras``."""
+    parts, params = [], list(params)
 
     def part(kind: str, facet: str, select: str, group: str = "", unnest: str = ""):
         where, where_params = scope.without(facet).where()
@@ -226,6 +228,9 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
         part(name, name, "tag, 0", "tag", unnest=axis.column)
     part("document", "document", "meeting_id, source_document_id", "2, 3")
     part("meeting", "meeting", "meeting_id, source_document_id", "2, 3")
+    for sql, extra_params in extra:
+        parts.append(sql)
+        params.extend(extra_params)
     sql = f"WITH cells ({KEY}, n) AS MATERIALIZED ({cells_sql}) " + " UNION ALL ".join(
         f"({p})" for p in parts
     )
@@ -239,9 +244,54 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
             result.themes[first] = n
         elif kind in TAG_AXES:
             result.tags[kind][first] = n
-        else:
+        elif kind in ("document", "meeting"):
             getattr(result, f"{kind}s").append((first or None, second or None, n))
+        else:
+            result.extras[kind] = n
     return result
+
+
+def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
+    """Everything :class:`ListCounts` holds for a search, exactly, in one statement.
+
+    ``matching`` holds the remarks of the search (visible ones only). Its matches are
+    grouped by the count tables' key in the one pass that finds them — the remarks' rows
+    carry their tag ids — and each count is a sum over those groups with the scope's other
+    filters, as over the tables. Counting the remarks once per facet read every match six
+    times (bench/results.md).
+    """
+    return _summed(scope, *_cells(matching))
+
+
+def sampled_search_counts(scope: Scope, matching: QuerySet, percent: float) -> ListCounts:
+    """The same as :func:`search_counts` over a block sample of ``percent`` % of the
+    remarks' table (``TABLESAMPLE SYSTEM``, the same pages for the same table: REPEATABLE),
+    unscaled. ``extras`` holds ``matches``, the sampled matches of the search alone (no
+    choice applied), and ``sampled``, the sampled remarks of the scope's statuses.
+
+    ``matching`` should test the text alone (``search.filter_queryset(use_index=False)``):
+    no index narrows a sample. Only remarks of the scope's statuses are counted, as in
+    the exact statement.
+    """
+    table = connection.ops.quote_name(Opinion._meta.db_table)
+    # Numbers made here, not input: formatted into the SQL (a parameter there would have to
+    # go between the select list's parameters and the WHERE's).
+    sample = f"TABLESAMPLE SYSTEM ({float(percent):.6f}) REPEATABLE (19)"
+    cells_sql, params = _cells(matching)
+    main_from = f"FROM {table} WHERE "
+    assert cells_sql.count(main_from) == 1, "the remarks' table once, before its WHERE"
+    cells_sql = cells_sql.replace(main_from, f"FROM {table} {sample} WHERE ")
+    statuses = list(scope.statuses)
+    return _summed(
+        scope,
+        cells_sql,
+        params,
+        ("SELECT 'matches', 0, 0, sum(n)::bigint FROM cells WHERE status = ANY(%s)", [statuses]),
+        (
+            f"SELECT 'sampled', 0, 0, count(*) FROM {table} {sample} WHERE status = ANY(%s)",
+            [statuses],
+        ),
+    )
 
 
 # --- The same from the remarks (any database) ------------------------------------------

@@ -16,7 +16,7 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext
 
 from ..models import Meeting, SourceDocument
-from . import counts, search
+from . import counts, estimates
 from .axes import AXES, TAG_AXES, UNTAGGED, TagAxis
 from .selection import Selection
 from .themes import theme_tree
@@ -32,15 +32,21 @@ class FacetOption:
     title: str = ""
     lang: str = "ja"  # the label's: data, but for an option in the interface's words
     active: bool = True  # False for a deactivated tag that still holds remarks
+    estimated: bool = False  # the count is an estimate (「約」): 0 may still find some
 
     @property
     def disabled(self) -> bool:
-        return self.count == 0 and not self.selected
+        return self.count == 0 and not self.selected and not self.estimated
 
 
 class Facets(dict):
     """Each counted facet's options by axis name: ``facets["size"]``, or ``facets.size``
-    (as templates read it)."""
+    (as templates read it). ``estimated``: the counts (and the list's total) are
+    estimates, for a search finding many remarks (estimates.py)."""
+
+    estimated = False
+    # With ``estimated``: the list's share of the audience's remarks (estimates.read_in_order).
+    share: float | None = None
 
     def __getattr__(self, name: str) -> list[FacetOption]:
         try:
@@ -152,6 +158,7 @@ class _SearchCounts:
 
     def __init__(self, found: counts.ListCounts):
         self.found = found
+        self.estimated = found.estimated
 
     def total(self):
         return self.found.total
@@ -175,26 +182,29 @@ def _count_source(selection: Selection, opinions: QuerySet, statuses):
         return _LiveCounts(selection, opinions)
     if selection.search:
         # The search over what the audience may see; the scope's key carries the rest.
-        matching = search.filter_queryset(opinions, selection.search)
-        return _SearchCounts(counts.search_counts(scope, matching))
+        # Exact up to a few thousand matches, estimated above (estimates.py).
+        return _SearchCounts(estimates.search_counts(scope, opinions, selection.search))
     return _TableCounts(scope)
 
 
 def list_counts(selection: Selection, opinions: QuerySet, statuses=None) -> tuple[int, Facets]:
     """The number of remarks ``selection`` gives of ``opinions``, and every facet's options
-    with their counts. ``statuses`` are those of ``opinions`` (``visible_statuses``);
-    without them the remarks are counted."""
+    with their counts (``Facets.estimated`` when they are estimates). ``statuses`` are
+    those of ``opinions`` (``visible_statuses``); without them the remarks are counted."""
     source = _count_source(selection, opinions, statuses)
-    return source.total(), _facets(selection, source)
+    found = _facets(selection, source)
+    found.estimated = getattr(source, "estimated", False)
+    if found.estimated and (visible := source.found.extras.get("visible")):
+        found.share = source.total() / visible
+    return source.total(), found
 
 
-def list_total(selection: Selection, opinions: QuerySet, statuses=None) -> int:
-    """The number of remarks ``selection`` gives: from the count tables when they can
-    answer; a search's matches are counted directly (grouping them for facets would cost
-    more)."""
-    if selection.search:
-        return _LiveCounts(selection, opinions).total()
-    return _count_source(selection, opinions, statuses).total()
+def list_total(selection: Selection, opinions: QuerySet, statuses=None) -> tuple[int, bool]:
+    """The number of remarks ``selection`` gives, and whether it is an estimate: the same
+    number as :func:`list_counts` (the count tables, or a search's exact or estimated
+    counts), so the list, a remark's 「n / N 件目」 and the API agree."""
+    source = _count_source(selection, opinions, statuses)
+    return source.total(), getattr(source, "estimated", False)
 
 
 # --- The options ---------------------------------------------------------------------------
@@ -278,6 +288,7 @@ def _meeting_options(source, selection: Selection) -> list[FacetOption]:
 
 def _facets(selection: Selection, source) -> Facets:
     facets = Facets()
+    estimated = getattr(source, "estimated", False)
     for name, axis in AXES.items():
         if name == "theme":
             facets[name] = _theme_options(source, selection)
@@ -288,6 +299,10 @@ def _facets(selection: Selection, source) -> Facets:
         elif name == "meeting":
             facets[name] = _meeting_options(source, selection)
         # The response facet counts live, apart (responses.selectors.category_facet).
+    if estimated:
+        for options in facets.values():
+            for option in options:
+                option.estimated = True
     return facets
 
 

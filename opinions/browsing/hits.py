@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from ..models import Opinion
+from . import counts, estimates
 from .facets import list_total
 from .selection import Selection
 
@@ -31,6 +32,7 @@ class HitContext:
 
     position: int  # 1-based, in the list's order
     total: int
+    total_estimated: bool  # as the list shows it: 「約 N」 for a search finding many
     previous_url: str | None
     next_url: str | None
     list_url: str  # the same list page
@@ -50,9 +52,17 @@ def hit_context(
     changed since).
 
     Reads the ids of the list page it was on and of the pages either side (one query),
-    never every hit, and counts them as the list does.
+    never every hit, and counts them as the list does — reading them in the list's order
+    as the list does for the first pages of a search matching many remarks.
     """
-    hits = selection.ordered(selection.apply(visible))
+    total, estimated = list_total(selection, visible, statuses)
+    share = None
+    if estimated and (everything := counts.total(counts.Scope(tuple(statuses)))):
+        share = total / everything
+    in_order = estimates.read_in_order(
+        share, page=page + 1, per_page=page_size, sort=selection.sort
+    )
+    hits = selection.ordered(selection.apply(visible, use_index=not in_order))
     start = max(0, (page - 2) * page_size)
     window = list(hits.values_list("pk", flat=True)[start : start + 3 * page_size])
     if opinion.pk not in window:
@@ -69,7 +79,8 @@ def hit_context(
     back = selection.url_with(page=str((position - 1) // page_size + 1))
     return HitContext(
         position,
-        list_total(selection, visible, statuses),
+        total,
+        estimated,
         previous,
         following,
         f"{reverse('opinions:opinion-list')}{back}",

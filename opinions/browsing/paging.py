@@ -17,20 +17,44 @@ class IdsFirstPaginator(Paginator):
 
     ``count``, when given, is the number of rows already counted elsewhere (the count
     tables, for the list and the API), so the paginator does not count them again.
+    ``estimated``: that number is an estimate (estimates.py). A page then reads one id more
+    than it shows, to know whether another page follows; the last page, once reached, makes
+    the count exact, and a page past the real end (the estimate was high) counts the rows
+    and shows the real last page.
     """
 
-    def __init__(self, object_list, per_page, *args, count: int | None = None, **kwargs):
+    def __init__(
+        self, object_list, per_page, *args, count: int | None = None, estimated=False, **kwargs
+    ):
         super().__init__(object_list, per_page, *args, **kwargs)
+        self.estimated = estimated and count is not None
         if count is not None:
             self.count = count  # the cached_property, set
+
+    def _counted(self, count: int) -> None:
+        self.count = count
+        self.__dict__.pop("num_pages", None)  # Paginator's cached_property, from the count
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        if self.estimated:
+            ids = list(self.object_list.values_list("pk", flat=True)[bottom : top + 1])
+            if not ids and number > 1:
+                self.estimated = False
+                self._counted(self.object_list.count())
+                return self.page(self.num_pages)
+            if len(ids) <= self.per_page:  # the last page: now the total is known
+                self.estimated = False
+                self._counted(bottom + len(ids))
+            elif bottom + len(ids) > self.count:  # the estimate was low: one more page at least
+                self._counted(bottom + len(ids))
+            ids = ids[: self.per_page]
+        else:
+            if top + self.orphans >= self.count:
+                top = self.count
+            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         # The rows with what the page shows (the queryset's prefetches and annotations),
         # unordered: the ids give the order.
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}

@@ -125,11 +125,17 @@ def _term_condition(term: Term, use_index: bool) -> Q:
     return indexed & exact
 
 
-def filter_queryset(queryset: models.QuerySet, query: Query) -> models.QuerySet:
-    """Remarks containing every term of ``query`` (any alternative of each)."""
+def filter_queryset(
+    queryset: models.QuerySet, query: Query, *, use_index: bool = True
+) -> models.QuerySet:
+    """Remarks containing every term of ``query`` (any alternative of each).
+
+    ``use_index=False`` leaves out the bigram condition: for a sample of the table
+    (estimates.py), which no index narrows and where computing each row's bigrams would
+    cost more than reading its text."""
     if not query:
         return queryset
-    use_index = connection.vendor == "postgresql"
+    use_index = use_index and connection.vendor == "postgresql"
     if use_index:
         # COLLATE "C" as in the index (migration 0009), or the planner can't use it.
         queryset = queryset.alias(search_bigrams=Collate(Bigrams("search_text"), "C"))

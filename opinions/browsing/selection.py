@@ -68,10 +68,11 @@ class Selection:
         parts = tuple((name, AXES[name].key(choice)) for name, choice in self.choices)
         return ((("q", self.search.raw),) if self.search else ()) + parts
 
-    def apply(self, queryset: QuerySet, *, without: str = "") -> QuerySet:
-        """``queryset`` narrowed by the search and every choice but ``without``'s."""
+    def apply(self, queryset: QuerySet, *, without: str = "", use_index: bool = True) -> QuerySet:
+        """``queryset`` narrowed by the search and every choice but ``without``'s
+        (``use_index``: see search.filter_queryset)."""
         if self.search and without != "q":
-            queryset = search.filter_queryset(queryset, self.search)
+            queryset = search.filter_queryset(queryset, self.search, use_index=use_index)
         for name, choice in self.choices:
             if name != without:
                 queryset = AXES[name].apply(queryset, choice)

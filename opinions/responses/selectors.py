@@ -85,18 +85,26 @@ def published_category_counts(opinions: QuerySet) -> dict[int, int]:
 
 
 def category_facet(
-    selection: Selection, visible: QuerySet, statuses=None, *, total: int | None = None
+    selection: Selection,
+    visible: QuerySet,
+    statuses=None,
+    *,
+    total: int | None = None,
+    estimated: bool = False,
 ) -> list[FacetOption]:
     """The list's 対応区分 facet: for each category (and "not yet"), how many remarks the
     other active filters give with a published response of it. "Not yet" is the rest of
     those remarks: ``total`` of them when the caller knows it (the list's own total, when
     no 対応区分 is chosen), else from the count tables (``statuses``: those of ``visible``,
-    as for facets.list_counts). A fixed number of queries whatever the filters."""
+    as for facets.list_counts). A fixed number of queries whatever the filters.
+
+    ``estimated``: ``total`` is an estimate (a search finding many remarks), and so is the
+    rest: "not yet" is shown 「約」 too, never below zero."""
     others = selection.without("response")
     found = published_category_counts(others.apply(visible))
     if total is None:
-        total = facets.list_total(others, visible, statuses)
-    without_response = total - sum(found.values())
+        total, estimated = facets.list_total(others, visible, statuses)
+    without_response = max(0, total - sum(found.values()))
     chosen = selection.chosen("response") or ()
     chosen_pks = {c.pk for c in chosen if c != NONE}
     options = [
@@ -109,7 +117,11 @@ def category_facet(
         )
         for category in ResponseCategory.objects.filter(Q(is_active=True) | Q(pk__in=chosen_pks))
     ]
-    options.append(FacetOption(NONE, str(_("対応の公表前")), without_response, NONE in chosen))
+    options.append(
+        FacetOption(
+            NONE, str(_("対応の公表前")), without_response, NONE in chosen, estimated=estimated
+        )
+    )
     return options
 
 

@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
 
@@ -51,3 +52,20 @@ def break_at_dots(value):
     """A label, escaped, that may break after each 「・」 and nowhere inside a word (with CSS
     ``word-break: keep-all``): 「言論・メディア」 wraps as 「言論・／メディア」, never 「メデ／ィア」."""
     return mark_safe(conditional_escape(value).replace("・", "・<wbr>"))
+
+
+@register.filter
+def approximate(count, estimated=True):
+    """A count as the list shows it: the number itself, or for an estimate 「約 51 万」 /
+    "about 510,000" (two significant digits), and 「ごく少数」 for an estimate of none (the
+    sample found none; a search finds some)."""
+    if not estimated:
+        return count
+    count = int(count)
+    if count <= 0:
+        return gettext("ごく少数")
+    digits = len(str(count)) - 2
+    rounded = round(count, -digits) if digits > 0 else count
+    if rounded >= 10_000 and get_language().startswith("ja"):
+        return gettext("約 %(count)s万") % {"count": f"{rounded / 10_000:g}"}
+    return gettext("約 %(count)s") % {"count": f"{rounded:,}"}
