@@ -26,10 +26,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from .browsing import counts, facets, themes
+from .browsing import counts, estimates, facets, themes
 from .browsing.axes import SIZE, STAKEHOLDER
 from .browsing.filters import OpinionFilter
-from .browsing.paging import IdsFirstPaginator
+from .browsing.paging import IdsFirstPaginator, page_number
 from .browsing.selection import SORT_CHOICES
 from .models import (
     Meeting,
@@ -327,9 +327,17 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def paginate_queryset(self, queryset):
         # The total from the count tables, as the list page has it, not a count of the rows.
-        total, estimated = facets.list_total(
-            self.filterset.selection(), self.filterset.queryset, visible_statuses(self.request.user)
-        )
+        selection, statuses = self.filterset.selection(), visible_statuses(self.request.user)
+        total, estimated = facets.list_total(selection, self.filterset.queryset, statuses)
+        # The first pages of a search matching many remarks, read in the list's order as
+        # the list page reads them (estimates.read_in_order).
+        if estimates.read_in_order(
+            estimates.share(total, estimated, statuses),
+            page=page_number(self.request.query_params.get(self.paginator.page_query_param)),
+            per_page=self.paginator.get_page_size(self.request),
+            sort=selection.sort,
+        ):
+            queryset = self.filterset.qs_read_in_order()
         self.paginator.django_paginator_class = partial(
             IdsFirstPaginator, count=total, estimated=estimated
         )

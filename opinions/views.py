@@ -22,7 +22,7 @@ from .analysis.related import related_by_meaning
 from .browsing import caching, counts, crosstab, estimates, facets, hits, search, themes
 from .browsing.axes import TAG_AXES
 from .browsing.filters import OpinionFilter
-from .browsing.paging import IdsFirstPaginator
+from .browsing.paging import IdsFirstPaginator, page_number
 from .browsing.selection import clean_query, list_url
 from .forms import (
     CrossTabForm,
@@ -71,12 +71,9 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         count, found = self.list_counts()
-        requested = self.request.GET.get(self.page_kwarg, "1")
         if estimates.read_in_order(
             found.share,
-            page=int(requested)
-            if requested.isascii() and requested.isdigit() and len(requested) < 10
-            else 1,
+            page=page_number(self.request.GET.get(self.page_kwarg)),
             per_page=per_page,
             sort=self.filterset.selection().sort,
         ):

@@ -6,6 +6,8 @@ import random
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from opinions.browsing import estimates, facets, search
@@ -157,3 +159,21 @@ def test_the_first_pages_of_a_frequent_search_are_read_in_order():
     assert not estimates.read_in_order(0.05, page=100, per_page=50, sort="document")
     assert not estimates.read_in_order(0.05, page=1, per_page=50, sort="relevance")
     assert not estimates.read_in_order(None, page=1, per_page=50, sort="document")
+
+
+@pytest.mark.django_db
+def test_a_frequent_search_pages_along_the_order_with_the_same_remarks(client, sampled):
+    create(300, "防災")
+    create(300, "観光", seed=1)
+    published = Opinion.objects.filter(
+        status=Opinion.Status.PUBLISHED, search_text__contains="防災"
+    )
+    expected = list(published.in_document_order().values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        api = client.get(API, {"q": "防災"}).json()
+        listed = client.get(LIST, {"q": "防災", "page": "2"}).context["object_list"]
+    assert [item["id"] for item in api["results"]] == expected[:50]
+    assert [opinion.pk for opinion in listed] == expected[50:100]
+    # The pages' ids read in the list's order, testing the text: not through the bigram index.
+    pages = [query["sql"] for query in queries.captured_queries if "LIMIT" in query["sql"]]
+    assert pages and not any("opinions_bigrams" in sql for sql in pages)

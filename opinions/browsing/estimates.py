@@ -78,6 +78,15 @@ def search_counts(
     )
 
 
+def share(total: int, estimated: bool, statuses) -> float | None:
+    """The list's share of the remarks of ``statuses`` (the audience's), for
+    :func:`read_in_order`: known for an estimated search only (one query)."""
+    if not estimated:
+        return None
+    everything = counts.total(counts.Scope(tuple(statuses)))
+    return total / everything if everything else None
+
+
 def read_in_order(share: float | None, *, page: int, per_page: int, sort: str) -> bool:
     """Whether a page of a search is read by walking the list's order index and testing
     each remark's text, rather than through the bigram index: when the search matches a

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from ..models import Opinion
-from . import counts, estimates
+from . import estimates
 from .facets import list_total
 from .selection import Selection
 
@@ -56,11 +56,11 @@ def hit_context(
     as the list does for the first pages of a search matching many remarks.
     """
     total, estimated = list_total(selection, visible, statuses)
-    share = None
-    if estimated and (everything := counts.total(counts.Scope(tuple(statuses)))):
-        share = total / everything
     in_order = estimates.read_in_order(
-        share, page=page + 1, per_page=page_size, sort=selection.sort
+        estimates.share(total, estimated, statuses),
+        page=page + 1,  # the window reaches the next page
+        per_page=page_size,
+        sort=selection.sort,
     )
     hits = selection.ordered(selection.apply(visible, use_index=not in_order))
     start = max(0, (page - 2) * page_size)

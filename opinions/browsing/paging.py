@@ -59,3 +59,10 @@ class IdsFirstPaginator(Paginator):
         # unordered: the ids give the order.
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+def page_number(raw: str | None) -> int:
+    """A page parameter as a number to plan the page's query with: 1 unless it is a plain
+    number (validating it, with a message, is the paginator's)."""
+    raw = raw or "1"
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
