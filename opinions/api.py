@@ -328,18 +328,18 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
     def paginate_queryset(self, queryset):
         # The total from the count tables, as the list page has it, not a count of the rows.
         selection, statuses = self.filterset.selection(), visible_statuses(self.request.user)
-        total, estimated = facets.list_total(selection, self.filterset.queryset, statuses)
+        total = facets.list_total(selection, self.filterset.queryset, statuses)
         # The first pages of a search matching many remarks, read in the list's order as
         # the list page reads them (estimates.read_in_order).
         if estimates.read_in_order(
-            estimates.share(total, estimated, statuses),
+            total.share,
             page=page_number(self.request.query_params.get(self.paginator.page_query_param)),
             per_page=self.paginator.get_page_size(self.request),
             sort=selection.sort,
         ):
             queryset = self.filterset.qs_read_in_order()
         self.paginator.django_paginator_class = partial(
-            IdsFirstPaginator, count=total, estimated=estimated
+            IdsFirstPaginator, count=total.count, estimated=total.estimated
         )
         return super().paginate_queryset(queryset)
 

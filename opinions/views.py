@@ -162,9 +162,9 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         found = {"suggestions": facets.nearest_queries(selection, options)}
         if selection.search:
             without = selection.without("q")
-            count, _estimated = facets.list_total(
+            count = facets.list_total(
                 without, self.filterset.queryset, visible_statuses(self.request.user)
-            )
+            ).count
             if count:
                 found["without_search"] = (without.url_with(q=None, sort=None), count)
         return found

@@ -179,6 +179,8 @@ class ListCounts:
     extras: dict[str, int] = field(default_factory=dict)
     # True when every number is an estimate from a sample (estimates.py), shown as 「約」.
     estimated: bool = False
+    # With ``estimated``: the total's share of the audience's remarks (estimates.read_in_order).
+    share: float | None = None
 
 
 def _cells(matching: QuerySet) -> tuple[str, list]:

@@ -52,39 +52,26 @@ def search_counts(
     """The total and facets of ``query`` over ``opinions`` (of ``scope.statuses``), with
     the scope's choices: exact when the search finds at most the threshold, else
     estimated (``estimated`` set)."""
-    exactly = counts.search_counts
     visible = counts.total(counts.Scope(scope.statuses))
     percent = 100.0 * SAMPLE_ROWS / visible if visible else 100.0
-    if percent >= LARGEST_SAMPLE_PERCENT:
-        return exactly(scope, search.filter_queryset(opinions, query))
-    sampled = counts.sampled_search_counts(
-        scope, search.filter_queryset(opinions, query, use_index=False), percent
-    )
-    rows = sampled.extras.get("sampled", 0)
-    factor = visible / rows if rows else 0.0
-    if (
-        not rows
-        or sampled.extras.get("matches", 0) * factor <= settings.OPINIONS_EXACT_COUNTS_UP_TO
-    ):
-        return exactly(scope, search.filter_queryset(opinions, query))
-    return counts.ListCounts(
-        total=round(sampled.total * factor),
-        themes=_scaled(sampled.themes, factor),
-        tags={name: _scaled(found, factor) for name, found in sampled.tags.items()},
-        documents=_scaled_pairs(sampled.documents, factor),
-        meetings=_scaled_pairs(sampled.meetings, factor),
-        extras={"visible": visible},
-        estimated=True,
-    )
-
-
-def share(total: int, estimated: bool, statuses) -> float | None:
-    """The list's share of the remarks of ``statuses`` (the audience's), for
-    :func:`read_in_order`: known for an estimated search only (one query)."""
-    if not estimated:
-        return None
-    everything = counts.total(counts.Scope(tuple(statuses)))
-    return total / everything if everything else None
+    if percent < LARGEST_SAMPLE_PERCENT:
+        sampled = counts.sampled_search_counts(
+            scope, search.filter_queryset(opinions, query, use_index=False), percent
+        )
+        if rows := sampled.extras.get("sampled", 0):
+            factor = visible / rows
+            if sampled.extras.get("matches", 0) * factor > settings.OPINIONS_EXACT_COUNTS_UP_TO:
+                total = round(sampled.total * factor)
+                return counts.ListCounts(
+                    total=total,
+                    themes=_scaled(sampled.themes, factor),
+                    tags={name: _scaled(found, factor) for name, found in sampled.tags.items()},
+                    documents=_scaled_pairs(sampled.documents, factor),
+                    meetings=_scaled_pairs(sampled.meetings, factor),
+                    estimated=True,
+                    share=total / visible,
+                )
+    return counts.search_counts(scope, search.filter_queryset(opinions, query))
 
 
 def read_in_order(share: float | None, *, page: int, per_page: int, sort: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext
@@ -100,6 +101,10 @@ def _documents_of(pairs) -> dict[int, int]:
 class _LiveCounts:
     """The list's counts from the remarks themselves: one query per facet."""
 
+    # Exact; only a search's counts (_SearchCounts) may be estimates.
+    estimated = False
+    share = None
+
     def __init__(self, selection: Selection, opinions: QuerySet):
         self.selection = selection
         self.opinions = opinions
@@ -126,6 +131,9 @@ class _LiveCounts:
 class _TableCounts:
     """The same from the count tables; documents and meetings share one query when
     neither is filtered (the two scopes are then the same)."""
+
+    estimated = False
+    share = None
 
     def __init__(self, scope: counts.Scope):
         self.scope = scope
@@ -159,6 +167,7 @@ class _SearchCounts:
     def __init__(self, found: counts.ListCounts):
         self.found = found
         self.estimated = found.estimated
+        self.share = found.share
 
     def total(self):
         return self.found.total
@@ -192,19 +201,21 @@ def list_counts(selection: Selection, opinions: QuerySet, statuses=None) -> tupl
     with their counts (``Facets.estimated`` when they are estimates). ``statuses`` are
     those of ``opinions`` (``visible_statuses``); without them the remarks are counted."""
     source = _count_source(selection, opinions, statuses)
-    found = _facets(selection, source)
-    found.estimated = getattr(source, "estimated", False)
-    if found.estimated and (visible := source.found.extras.get("visible")):
-        found.share = source.total() / visible
-    return source.total(), found
+    return source.total(), _facets(selection, source)
 
 
-def list_total(selection: Selection, opinions: QuerySet, statuses=None) -> tuple[int, bool]:
-    """The number of remarks ``selection`` gives, and whether it is an estimate: the same
-    number as :func:`list_counts` (the count tables, or a search's exact or estimated
-    counts), so the list, a remark's 「n / N 件目」 and the API agree."""
+class ListTotal(NamedTuple):
+    count: int
+    estimated: bool  # a search's estimate, shown 「約」
+    share: float | None  # with ``estimated``: of the audience's remarks (read_in_order)
+
+
+def list_total(selection: Selection, opinions: QuerySet, statuses=None) -> ListTotal:
+    """The number of remarks ``selection`` gives, whether it is an estimate, and its share:
+    the same number as :func:`list_counts` (the count tables, or a search's exact or
+    estimated counts), so the list, a remark's 「n / N 件目」 and the API agree."""
     source = _count_source(selection, opinions, statuses)
-    return source.total(), getattr(source, "estimated", False)
+    return ListTotal(source.total(), source.estimated, source.share)
 
 
 # --- The options ---------------------------------------------------------------------------
@@ -288,7 +299,7 @@ def _meeting_options(source, selection: Selection) -> list[FacetOption]:
 
 def _facets(selection: Selection, source) -> Facets:
     facets = Facets()
-    estimated = getattr(source, "estimated", False)
+    facets.estimated, facets.share = source.estimated, source.share
     for name, axis in AXES.items():
         if name == "theme":
             facets[name] = _theme_options(source, selection)
@@ -299,7 +310,7 @@ def _facets(selection: Selection, source) -> Facets:
         elif name == "meeting":
             facets[name] = _meeting_options(source, selection)
         # The response facet counts live, apart (responses.selectors.category_facet).
-    if estimated:
+    if facets.estimated:
         for options in facets.values():
             for option in options:
                 option.estimated = True

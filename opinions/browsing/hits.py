@@ -55,9 +55,9 @@ def hit_context(
     never every hit, and counts them as the list does — reading them in the list's order
     as the list does for the first pages of a search matching many remarks.
     """
-    total, estimated = list_total(selection, visible, statuses)
+    total = list_total(selection, visible, statuses)
     in_order = estimates.read_in_order(
-        estimates.share(total, estimated, statuses),
+        total.share,
         page=page + 1,  # the window reaches the next page
         per_page=page_size,
         sort=selection.sort,
@@ -79,8 +79,8 @@ def hit_context(
     back = selection.url_with(page=str((position - 1) // page_size + 1))
     return HitContext(
         position,
-        total,
-        estimated,
+        total.count,
+        total.estimated,
         previous,
         following,
         f"{reverse('opinions:opinion-list')}{back}",
