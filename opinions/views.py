@@ -79,7 +79,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
         ):
             queryset = self.filterset.qs_read_in_order()
         return IdsFirstPaginator(
-            queryset, per_page, count=count, estimated=found.estimated, **kwargs
+            queryset, per_page, count=count, estimated=found.total_estimated, **kwargs
         )
 
     def list_counts(self) -> tuple[int, facets.Facets]:
@@ -131,7 +131,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                     visible_statuses(self.request.user),
                     # Without a 対応区分 chosen, the facet's remarks are the list's.
                     total=None if selection.chosen("response") else self.list_counts()[0],
-                    estimated=self.list_counts()[1].estimated,
+                    estimated=self.list_counts()[1].total_estimated,
                 ),
             ),
             chips=chips,

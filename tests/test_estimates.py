@@ -42,12 +42,15 @@ def create(count: int, *terms: str, status=Opinion.Status.PUBLISHED, seed: int =
         text = body(rng, *terms)
         rows.append(Opinion(body=text, search_text=normalize(text), theme=theme, status=status))
     Opinion.objects.bulk_create(rows)
+    return theme
 
 
 @pytest.fixture
 def sampled(settings, monkeypatch, on_postgresql):
-    """Estimates at a test's scale: a sample of about 60 remarks, exact up to 40 matches."""
+    """Estimates at a test's scale: a sample of about 60 remarks, exact up to 40 matches,
+    a frequent term's total counted exactly within choices of up to 100 remarks."""
     monkeypatch.setattr(estimates, "SAMPLE_ROWS", 60)
+    monkeypatch.setattr(estimates, "COUNTED_CHOICES_UP_TO", 100)
     settings.OPINIONS_EXACT_COUNTS_UP_TO = 40
 
 
@@ -97,6 +100,27 @@ def test_a_search_finding_few_remarks_is_exact(client, sampled):
     api = client.get(API, {"q": "防災"}).json()
     assert (api["count"], api["count_is_estimate"]) == (12, False)
     assert "12 件の意見" in client.get(LIST, {"q": "防災"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_frequent_term_within_narrow_choices_is_counted_exactly_its_facets_estimated(
+    client, sampled
+):
+    create(600, "防災")
+    narrow = create(9, "防災", seed=1)
+    response = client.get(LIST, {"q": "防災", "theme": narrow.slug})
+    # A sample holds too few of these nine to estimate them: they are counted.
+    assert response.context["paginator"].count == 9
+    assert not response.context["count_estimated"]
+    page = response.content.decode()
+    assert "9 件の意見" in page and "約 9" not in page
+    # The facets count the term in the other themes too: those stay estimates, and say so.
+    assert response.context["facets"].estimated
+    assert "絞り込みの数は、多くの意見に当たる語のため標本からの推定です" in page
+    api = client.get(API, {"q": "防災", "theme": narrow.slug}).json()
+    assert (api["count"], api["count_is_estimate"]) == (9, False)
+    # Without the choice the same term's total is estimated.
+    assert client.get(LIST, {"q": "防災"}).context["count_estimated"]
 
 
 @pytest.mark.django_db

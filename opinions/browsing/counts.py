@@ -177,8 +177,10 @@ class ListCounts:
     documents: list[tuple[int | None, int | None, int]]  # (meeting, document, n)
     meetings: list[tuple[int | None, int | None, int]]
     extras: dict[str, int] = field(default_factory=dict)
-    # True when every number is an estimate from a sample (estimates.py), shown as 「約」.
+    # True when the numbers are estimates from a sample (estimates.py), shown as 「約」.
     estimated: bool = False
+    # With ``estimated``: the total alone was counted exactly (narrow choices).
+    total_exact: bool = False
     # With ``estimated``: the total's share of the audience's remarks (estimates.read_in_order).
     share: float | None = None
 
@@ -263,6 +265,24 @@ def search_counts(scope: Scope, matching: QuerySet) -> ListCounts:
     times (bench/results.md).
     """
     return _summed(scope, *_cells(matching))
+
+
+def search_total(scope: Scope, matching: QuerySet) -> int:
+    """The number of ``matching``'s remarks with the scope's choices, exactly, without
+    the facets: the choices are tested inside the scan (the cells are not materialized,
+    so PostgreSQL pushes the conditions on their key columns down to the remarks), where
+    their own indexes find the remarks. For a frequent term and narrow choices (estimates.py)
+    with ``matching`` testing the text alone, this reads the choices' remarks, not every
+    match of the term.
+    """
+    cells_sql, params = _cells(matching)
+    where, where_params = scope.where()
+    sql = (
+        f"WITH cells ({KEY}, n) AS NOT MATERIALIZED ({cells_sql})"
+        f" SELECT coalesce(sum(n), 0)::bigint FROM cells WHERE {where}"
+    )
+    [(count,)] = _rows(sql, [*params, *where_params])
+    return count
 
 
 def sampled_search_counts(scope: Scope, matching: QuerySet, percent: float) -> ListCounts:

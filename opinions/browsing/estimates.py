@@ -9,8 +9,12 @@ shown as such: 「約 51 万件」, the facets' counts 「約」 too.
 
 - **Exactness where it matters.** The sample decides first: when it says the search
   finds at most the threshold, the exact statement (counts.search_counts) runs, which for
-  so few matches is cheap. A table small enough that the sample would be most of it is
-  always counted exactly (the seed, any test).
+  so few matches is cheap. A frequent term's total is exact too when the choices hold
+  few remarks (``COUNTED_CHOICES_UP_TO``): it is counted among them, read through the
+  choices' indexes, while the facets, which count the term in the other options, stay
+  estimates; a sample holds too few of such a narrow result to estimate it (92 for 267).
+  A table small enough that the sample would be most of it is always counted exactly
+  (the seed, any test).
 - **One estimate for every reader.** The list, its 対応区分 facet, a remark's 「n / 約 N
   件目」 and the API's ``count`` (with ``count_is_estimate``) all come from
   :func:`search_counts`, over the same sampled pages (REPEATABLE): no two disagree.
@@ -36,6 +40,10 @@ SAMPLE_ROWS = 10_000
 LARGEST_SAMPLE_PERCENT = 50.0
 # A page read in the list's order may walk this many remarks (about 20–40 ms).
 WALKED_ROWS = 20_000
+# Choices holding at most this many remarks have a frequent term's total counted exactly
+# among them (their indexes, each remark's text tested: 34 ms for a theme's 14,669 at a
+# million remarks, bench/results.md).
+COUNTED_CHOICES_UP_TO = 30_000
 
 
 def _scaled(found: Mapping, factor: float) -> dict:
@@ -51,7 +59,8 @@ def search_counts(
 ) -> counts.ListCounts:
     """The total and facets of ``query`` over ``opinions`` (of ``scope.statuses``), with
     the scope's choices: exact when the search finds at most the threshold, else
-    estimated (``estimated`` set)."""
+    estimated (``estimated`` set), the total still exact within narrow choices
+    (``total_exact``)."""
     visible = counts.total(counts.Scope(scope.statuses))
     percent = 100.0 * SAMPLE_ROWS / visible if visible else 100.0
     if percent < LARGEST_SAMPLE_PERCENT:
@@ -61,7 +70,14 @@ def search_counts(
         if rows := sampled.extras.get("sampled", 0):
             factor = visible / rows
             if sampled.extras.get("matches", 0) * factor > settings.OPINIONS_EXACT_COUNTS_UP_TO:
-                total = round(sampled.total * factor)
+                total, exact = round(sampled.total * factor), False
+                if counts.total(scope) <= COUNTED_CHOICES_UP_TO:
+                    # The choices hold few remarks: the total is counted among them, the
+                    # facets (the term's matches in the other options) stay estimates.
+                    total = counts.search_total(
+                        scope, search.filter_queryset(opinions, query, use_index=False)
+                    )
+                    exact = True
                 return counts.ListCounts(
                     total=total,
                     themes=_scaled(sampled.themes, factor),
@@ -69,6 +85,7 @@ def search_counts(
                     documents=_scaled_pairs(sampled.documents, factor),
                     meetings=_scaled_pairs(sampled.meetings, factor),
                     estimated=True,
+                    total_exact=exact,
                     share=total / visible,
                 )
     return counts.search_counts(scope, search.filter_queryset(opinions, query))

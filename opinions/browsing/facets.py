@@ -42,10 +42,12 @@ class FacetOption:
 
 class Facets(dict):
     """Each counted facet's options by axis name: ``facets["size"]``, or ``facets.size``
-    (as templates read it). ``estimated``: the counts (and the list's total) are
-    estimates, for a search finding many remarks (estimates.py)."""
+    (as templates read it). ``estimated``: the counts are estimates, for a search finding
+    many remarks (estimates.py); ``total_estimated``: so is the list's total (unless
+    narrow choices had it counted exactly)."""
 
     estimated = False
+    total_estimated = False
     # With ``estimated``: the list's share of the audience's remarks (estimates.read_in_order).
     share: float | None = None
 
@@ -102,7 +104,7 @@ class _LiveCounts:
     """The list's counts from the remarks themselves: one query per facet."""
 
     # Exact; only a search's counts (_SearchCounts) may be estimates.
-    estimated = False
+    estimated = facets_estimated = False
     share = None
 
     def __init__(self, selection: Selection, opinions: QuerySet):
@@ -132,7 +134,7 @@ class _TableCounts:
     """The same from the count tables; documents and meetings share one query when
     neither is filtered (the two scopes are then the same)."""
 
-    estimated = False
+    estimated = facets_estimated = False
     share = None
 
     def __init__(self, scope: counts.Scope):
@@ -166,7 +168,8 @@ class _SearchCounts:
 
     def __init__(self, found: counts.ListCounts):
         self.found = found
-        self.estimated = found.estimated
+        self.estimated = found.estimated and not found.total_exact  # the total's
+        self.facets_estimated = found.estimated
         self.share = found.share
 
     def total(self):
@@ -206,7 +209,7 @@ def list_counts(selection: Selection, opinions: QuerySet, statuses=None) -> tupl
 
 class ListTotal(NamedTuple):
     count: int
-    estimated: bool  # a search's estimate, shown 「約」
+    estimated: bool  # a search's estimate, shown 「約」 (the total's, as the list's)
     share: float | None  # with ``estimated``: of the audience's remarks (read_in_order)
 
 
@@ -299,7 +302,8 @@ def _meeting_options(source, selection: Selection) -> list[FacetOption]:
 
 def _facets(selection: Selection, source) -> Facets:
     facets = Facets()
-    facets.estimated, facets.share = source.estimated, source.share
+    facets.estimated, facets.total_estimated = source.facets_estimated, source.estimated
+    facets.share = source.share
     for name, axis in AXES.items():
         if name == "theme":
             facets[name] = _theme_options(source, selection)
