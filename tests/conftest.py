@@ -28,6 +28,32 @@ def _empty_caches():
     caching.breaker.reset()
 
 
+@pytest.fixture(autouse=True)
+def _japanese():
+    """Each test starts in the portal's language. A request leaves the language it was
+    served in active in its thread (LocaleMiddleware does not put it back), so after an
+    English page, code called outside a request (a service's messages) would speak English
+    in whichever test ran next on that process."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+@pytest.fixture
+def one_throttle_window(monkeypatch):
+    """The throttles' clock held still. Their windows are fixed (opinions/throttling.py):
+    attempts that straddled a boundary (every 15 minutes for password changes, every hour
+    for submissions) would be counted afresh, and a test of the limit failed there."""
+    from types import SimpleNamespace
+
+    from opinions import throttling
+
+    now = throttling.time.time()
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: now))
+
+
 @pytest.fixture
 def seed(db):
     """The seed fixtures loaded into the test database."""

@@ -131,7 +131,9 @@ def test_a_long_uncommon_password_is_accepted():
     validate_password("kumo-no-ue-ni-sora-ari-7")
 
 
-def test_password_change_is_paused_after_five_wrong_current_passwords(client, victim):
+def test_password_change_is_paused_after_five_wrong_current_passwords(
+    client, victim, one_throttle_window
+):
     client.force_login(victim)
     url = reverse("password_change")
     new = {"new_password1": "kumo-no-ue-ni-sora-ari-7", "new_password2": "kumo-no-ue-ni-sora-ari-7"}

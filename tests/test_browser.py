@@ -840,7 +840,9 @@ def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded,
     page.goto(f"{page.base}/responses/")
     shot(page, "workbench")
     page.set_viewport_size({"width": 1280, "height": 1400})
-    page.screenshot(path=ROOT / "docs" / "screenshots" / "responses-workbench.png")
+    # The README's picture (docs/screenshots/responses-workbench.png) is copied from this one
+    # when the page changes; a test run never rewrites a committed file.
+    page.screenshot(path=ARTIFACTS / "responses-workbench.png")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # 事務局 (2): a second member confirms and publishes both.
