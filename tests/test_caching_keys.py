@@ -160,6 +160,7 @@ def hung_redis(settings):
     listener.close()
 
 
+@pytest.mark.serial  # timed
 def test_a_hung_cache_costs_one_timeout_not_one_per_call(client, two_themes, hung_redis, settings):
     settings.OPINIONS_PAGE_CACHE = False  # every request computes, asking the hung cache
     started = time.monotonic()
@@ -172,6 +173,7 @@ def test_a_hung_cache_costs_one_timeout_not_one_per_call(client, two_themes, hun
     assert time.monotonic() - started < 3
 
 
+@pytest.mark.serial  # timed
 def test_healthz_reports_a_hung_cache_as_degraded_but_stays_up(client, db, hung_redis):
     started = time.monotonic()
     response = client.get("/healthz")

@@ -25,6 +25,7 @@ from .factories import OpinionFactory, StakeholderFactory, UserFactory
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.serial,  # latencies of writers racing each other (make test runs it alone)
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 

@@ -244,6 +244,7 @@ def _global_write_lock() -> bool:
 
 
 @pytest.mark.postgres
+@pytest.mark.serial  # a latency: measured alone (make test)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_members_submission_finishes_promptly_while_a_large_import_runs(on_postgresql):
     """While a large document is planned (the preview) and written, a member's submission

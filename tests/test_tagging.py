@@ -169,6 +169,7 @@ def test_ordinary_regexes_are_accepted(pattern):
     validate_rule(pattern, is_regex=True)
 
 
+@pytest.mark.serial  # timed
 def test_a_slow_regex_that_got_in_gives_up_within_the_time_limit(caplog):
     """A rule saved before validation existed (or loaded by a fixture) costs the time
     limit, not minutes, and the other rules still apply."""
