@@ -144,10 +144,13 @@ def test_pagination_and_sort_links_keep_every_filter(client):
 def test_every_page_holds_the_next_rows_of_the_whole_order(client, params):
     """Read ids first and rows after, the pages still partition the list in its order."""
     document = SourceDocumentFactory()
-    for position in range(120):
+    for position in range(105):
         OpinionFactory(
             body="女性" * (1 + position % 4), source_document=document, position=position
         )
+    # Submitted remarks, without a document or a position: last in the document order
+    # (NULLS LAST), first when a page is read in the reversed order.
+    OpinionFactory.create_batch(15, body="女性の提案", source_document=None, position=None)
     # The whole order in one page: the API's, which has no skip below 200.
     api = reverse("opinions:api-opinion-list")
     whole = [row["id"] for row in client.get(api, {**params, "page_size": 200}).json()["results"]]
@@ -164,12 +167,26 @@ def test_a_deep_page_skips_over_ids_alone(client, django_assert_max_num_queries)
     and thrown away: 7.7 s for the last page at a million remarks, 276 ms as ids)."""
     OpinionFactory.create_batch(120)
     with django_assert_max_num_queries(40) as seen:
-        page = client.get(LIST, {"page": 3}).context["object_list"]
-    assert len(page) == 20
-    skipping = [q["sql"] for q in seen.captured_queries if "OFFSET 100" in q["sql"]]
+        page = client.get(LIST, {"page": 2}).context["object_list"]
+    assert len(page) == 50
+    skipping = [q["sql"] for q in seen.captured_queries if "OFFSET 50" in q["sql"]]
     assert len(skipping) == 1
     selected = skipping[0].split(" FROM ")[0]
     assert "body" not in selected and "search_text" not in selected
+
+
+def test_a_page_past_the_middle_is_read_from_the_end_of_the_list(
+    client, django_assert_max_num_queries
+):
+    """The last page skips nothing: it is the first rows of the reversed order, put back
+    in the list's order."""
+    OpinionFactory.create_batch(120)
+    with django_assert_max_num_queries(40) as seen:
+        page = client.get(LIST, {"page": 3}).context["object_list"]
+    order = Opinion.objects.filter(status="published").in_document_order()
+    assert [opinion.pk for opinion in page] == list(order.values_list("pk", flat=True)[100:])
+    ids = [q["sql"] for q in seen.captured_queries if "LIMIT 20" in q["sql"]]
+    assert len(ids) == 1 and "DESC" in ids[0] and "OFFSET" not in ids[0]
 
 
 def test_a_nul_byte_in_a_parameter_is_the_400_page(client, seed):
