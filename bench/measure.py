@@ -340,6 +340,9 @@ def main():
     import django
 
     django.setup()
+    from portal.warmup import settle
+
+    settle()  # as a worker starts (portal/wsgi.py)
     from opinions.models import Opinion
 
     from . import terms as vocabulary

@@ -22,3 +22,9 @@ if not settings.DEBUG:
     # A key written in the repository (the .env.example placeholder…) is no secret.
     if problem := secret_key_problem():
         raise ImproperlyConfigured(problem)
+
+# Views imported, templates compiled, and all of it kept out of the collector's way
+# (portal/warmup.py), before the first request.
+from portal.warmup import settle  # noqa: E402
+
+settle()
