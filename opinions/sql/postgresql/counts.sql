@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS opinions_venuetagcount (
     n bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS opinions_venuetagcount_key ON opinions_venuetagcount (status, source_document_id, meeting_id);
+-- A theme's cells, for the document and meeting facets of a list filtered by theme: without
+-- it, every published cell was read (106,000 of them at a million remarks, 13.7 ms against 2).
+CREATE INDEX IF NOT EXISTS opinions_venuetagcount_theme ON opinions_venuetagcount (status, theme_id);
 
 CREATE TABLE IF NOT EXISTS opinions_tagcount (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
