@@ -1,4 +1,5 @@
-"""An index of the venue count table by theme (opinions/sql/postgresql/counts.sql)."""
+"""An index of the venue count table by theme, and statistics taken as the count tables are
+rebuilt (opinions/sql/postgresql/counts.sql)."""
 
 from django.db import migrations
 

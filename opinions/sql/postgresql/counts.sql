@@ -198,6 +198,10 @@ BEGIN
     INSERT INTO opinions_tagcount (status, theme_id, size_ids, stakeholder_ids, n)
     SELECT status, theme_id, size_ids, stakeholder_ids, sum(n)
     FROM opinions_venuetagcount GROUP BY 1, 2, 3, 4;
+    -- The planner's statistics of the refilled tables now, not at autovacuum's next visit:
+    -- without them it took a section's 71,000 venue cells for 46 and sorted them on disk
+    -- for the list's document facet (45 ms against 20 at a million remarks).
+    ANALYZE opinions_venuetagcount, opinions_tagcount;
     PERFORM set_config('opinions.counts_suspended', coalesce(previous, 'off'), true);
 END $fn$;
 
