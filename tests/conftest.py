@@ -43,9 +43,9 @@ def _japanese():
 
 @pytest.fixture
 def one_throttle_window(monkeypatch):
-    """The throttles' clock held still. Their windows are fixed (opinions/throttling.py):
-    attempts that straddled a boundary (every 15 minutes for password changes, every hour
-    for submissions) would be counted afresh, and a test of the limit failed there."""
+    """The throttles' clock held still, so a test of a limit reads the same count wherever
+    in a window it runs (opinions/throttling.py; with fixed windows, a test straddling a
+    15-minute boundary once saw its count start again)."""
     from types import SimpleNamespace
 
     from opinions import throttling
