@@ -104,7 +104,7 @@ class _LiveCounts:
     """The list's counts from the remarks themselves: one query per facet."""
 
     # Exact; only a search's counts (_SearchCounts) may be estimates.
-    estimated = facets_estimated = False
+    estimated = total_estimated = False
     share = None
 
     def __init__(self, selection: Selection, opinions: QuerySet):
@@ -134,7 +134,7 @@ class _TableCounts:
     """The same from the count tables; documents and meetings share one query when
     neither is filtered (the two scopes are then the same)."""
 
-    estimated = facets_estimated = False
+    estimated = total_estimated = False
     share = None
 
     def __init__(self, scope: counts.Scope):
@@ -168,8 +168,8 @@ class _SearchCounts:
 
     def __init__(self, found: counts.ListCounts):
         self.found = found
-        self.estimated = found.estimated and not found.total_exact  # the total's
-        self.facets_estimated = found.estimated
+        self.estimated = found.estimated
+        self.total_estimated = found.estimated and not found.total_exact
         self.share = found.share
 
     def total(self):
@@ -218,7 +218,7 @@ def list_total(selection: Selection, opinions: QuerySet, statuses=None) -> ListT
     the same number as :func:`list_counts` (the count tables, or a search's exact or
     estimated counts), so the list, a remark's 「n / N 件目」 and the API agree."""
     source = _count_source(selection, opinions, statuses)
-    return ListTotal(source.total(), source.estimated, source.share)
+    return ListTotal(source.total(), source.total_estimated, source.share)
 
 
 # --- The options ---------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def _meeting_options(source, selection: Selection) -> list[FacetOption]:
 
 def _facets(selection: Selection, source) -> Facets:
     facets = Facets()
-    facets.estimated, facets.total_estimated = source.facets_estimated, source.estimated
+    facets.estimated, facets.total_estimated = source.estimated, source.total_estimated
     facets.share = source.share
     for name, axis in AXES.items():
         if name == "theme":
