@@ -42,16 +42,18 @@ def _japanese():
 
 
 @pytest.fixture
-def one_throttle_window(monkeypatch):
-    """The throttles' clock held still, so a test of a limit reads the same count wherever
-    in a window it runs (opinions/throttling.py; with fixed windows, a test straddling a
-    15-minute boundary once saw its count start again)."""
+def throttle_clock(monkeypatch):
+    """The throttles' clock, held still until a test moves it (``throttle_clock.now``), so
+    a test of a limit reads the same count wherever in a window it runs
+    (opinions/throttling.py; with fixed windows, a test straddling a 15-minute boundary
+    once saw its count start again)."""
     from types import SimpleNamespace
 
     from opinions import throttling
 
-    now = throttling.time.time()
-    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: now))
+    clock = SimpleNamespace(now=throttling.time.time())
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ def test_a_long_uncommon_password_is_accepted():
 
 
 def test_password_change_is_paused_after_five_wrong_current_passwords(
-    client, victim, one_throttle_window
+    client, victim, throttle_clock
 ):
     client.force_login(victim)
     url = reverse("password_change")

@@ -429,7 +429,7 @@ def test_password_change_is_in_japanese(client, member):
 
 
 def test_a_member_submitting_faster_than_a_person_types_is_paused_with_input_kept(
-    client, member, theme, settings, one_throttle_window
+    client, member, theme, settings, throttle_clock
 ):
     import uuid
 

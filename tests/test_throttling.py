@@ -1,7 +1,5 @@
 """The attempt counters behind the password-change pause and the submission limit."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from opinions import throttling
@@ -10,11 +8,10 @@ WINDOW = 900
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """The throttles' clock, set by the test: ``clock.now``."""
-    state = SimpleNamespace(now=100 * WINDOW)
-    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: state.now))
-    return state
+def clock(throttle_clock):
+    """The throttles' clock (conftest.py) at the start of a window."""
+    throttle_clock.now = 100 * WINDOW
+    return throttle_clock
 
 
 def attempts(n):
