@@ -30,6 +30,10 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 PASSWORD = "kaigi-2019-portal"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+# Assertions through ``expect`` retry until the page shows what they look for: a click that
+# navigates returns before the next page has loaded, so a look at once may see the old one.
+expect = playwright_api.expect
+expect.set_options(timeout=15_000)
 
 pytestmark = [
     pytest.mark.browser,
@@ -124,6 +128,7 @@ def log_in(page, username, next_path="/"):
     page.get_by_label("ユーザー名").fill(username)
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 # --- Journeys -------------------------------------------------------------------------------
@@ -136,34 +141,34 @@ def test_browse_by_theme_filter_search_open_detail_follow_tag(page, seeded):
     shot(page, "themes")
 
     page.get_by_role("link", name="○第１期「まち・ひと・しごと創生総合戦略」に関する検証").click()
-    assert page.get_by_role("heading", level=1).inner_text().startswith("○第１期「まち")
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^○第１期「まち"))
     assert_accessible(page, "theme summary")
     shot(page, "theme-summary")
 
     page.get_by_role("link", name="18 件の意見").click()
     page.get_by_label("女性").check()
     page.get_by_role("button", name="絞り込む").click()
-    assert "2 件の意見" in page.locator("#result-count").inner_text()  # #34, #35
+    expect(page.locator("#result-count")).to_contain_text("2 件の意見")  # #34, #35
     page.get_by_label("東京圏").check()
     page.get_by_role("button", name="絞り込む").click()
-    assert "1 件の意見" in page.locator("#result-count").inner_text()  # #34
+    expect(page.locator("#result-count")).to_contain_text("1 件の意見")  # #34
     page.get_by_label("東京圏").uncheck()
 
     page.get_by_label("キーワード").fill("仕事")  # a two-character term
     page.get_by_role("button", name="絞り込む").click()
-    assert "1 件の意見" in page.locator("#result-count").inner_text()
-    assert page.locator("mark").first.inner_text() == "仕事"
+    expect(page.locator("#result-count")).to_contain_text("1 件の意見")
+    expect(page.locator("mark").first).to_have_text("仕事")
     assert_accessible(page, "list with filters and search")
     shot(page, "list-filtered")
 
     page.get_by_role("link", name=re.compile("全文")).first.click()
-    assert "女性が東京に流出し" in page.locator(".opinion-detail__body").inner_text()
+    expect(page.locator(".opinion-detail__body")).to_contain_text("女性が東京に流出し")
     assert_accessible(page, "detail")
     shot(page, "detail")
 
     page.locator(".opinion-detail__meta").get_by_role("link", name="女性").click()
-    assert "4 件の意見" in page.locator("#result-count").inner_text()
-    assert "stakeholder=women" in page.url
+    expect(page.locator("#result-count")).to_contain_text("4 件の意見")
+    expect(page).to_have_url(re.compile("stakeholder=women"))
 
 
 def test_member_submits_accepting_a_suggestion_then_secretariat_publishes(page, seeded):
@@ -177,24 +182,24 @@ def test_member_submits_accepting_a_suggestion_then_secretariat_publishes(page, 
     assert "/accounts/login/" in page.url  # sent to login, then back
     assert_accessible(page, "login")
     log_in(page, "iin", "/submit/")
-    assert page.url.endswith("/submit/")
+    expect(page).to_have_url(re.compile("/submit/$"))
 
     page.get_by_role("button", name="確認画面へ").click()  # empty: errors, nothing lost
-    assert page.locator("#id_body_error").inner_text() == "意見の本文を入力してください。"
+    expect(page.locator("#id_body_error")).to_have_text("意見の本文を入力してください。")
     assert_accessible(page, "submission form with errors")
     shot(page, "form-errors")
 
     page.get_by_label("意見の本文").fill(body)
     page.get_by_label("テーマ").select_option(label="\u3000人材育成")
     page.get_by_role("button", name="確認画面へ").click()
-    assert "次の内容で投稿します" in page.content()
+    expect(page.locator("body")).to_contain_text("次の内容で投稿します")
     assert_accessible(page, "confirmation step")
     shot(page, "confirm")
 
     page.get_by_role("button", name="＋ 女性").click()  # one click accepts a suggested tag
-    assert page.locator(".confirm .tag").get_by_text("女性", exact=True).is_visible()
+    expect(page.locator(".confirm .tag").get_by_text("女性", exact=True)).to_be_visible()
     page.get_by_role("button", name="この内容で投稿する").click()
-    assert "受け付けました" in page.content()
+    expect(page.locator("body")).to_contain_text("受け付けました")
     shot(page, "done")
 
     opinion = Opinion.objects.get(body=body)
@@ -202,17 +207,18 @@ def test_member_submits_accepting_a_suggestion_then_secretariat_publishes(page, 
     assert list(opinion.stakeholders.values_list("slug", flat=True)) == ["women"]
 
     page.get_by_role("link", name="マイページへ").click()
-    assert "確認待ち" in page.content()
+    expect(page).to_have_url(re.compile("/mypage/$"))
+    expect(page.locator("body")).to_contain_text("確認待ち")
     assert_accessible(page, "mypage")
 
     page.context.clear_cookies()
     log_in(page, "jimukyoku", "/review/")
     card = page.locator("article", has_text=body)
     card.get_by_role("button", name=re.compile("公開する")).click()
-    assert "公開しました" in page.locator("ul.messages").inner_text()
+    expect(page.locator("ul.messages")).to_contain_text("公開しました")
     page.context.clear_cookies()
     page.goto(f"{page.base}/opinions/?q=テレワーク")
-    assert "1 件の意見" in page.locator("#result-count").inner_text()
+    expect(page.locator("#result-count")).to_contain_text("1 件の意見")
 
 
 def test_admin_merges_two_tags(page, seeded):
@@ -221,11 +227,12 @@ def test_admin_merges_two_tags(page, seeded):
     for name in ("若者・高校生", "高校・専門高校"):
         page.get_by_role("checkbox", name=f"アクション用にこのオブジェクトを選択 - {name}").check()
     page.locator("select[name=action]").select_option("merge_selected")
-    page.locator("button[name=index]").click()
+    with page.expect_navigation():
+        page.locator("button[name=index]").click()
     page.get_by_label("若者・高校生").check()
     shot(page, "merge")
     page.get_by_role("button", name="統合する").click()
-    assert "統合しました" in page.locator("ul.messagelist").inner_text()
+    expect(page.locator("ul.messagelist")).to_contain_text("統合しました")
     assert not Stakeholder.objects.filter(slug="high-schools").exists()
     assert Stakeholder.objects.get(slug="youth").opinions.count() == 9  # 6 ∪ 5, two shared
     assert TagMerge.objects.get().merged_name == "高校・専門高校"
@@ -262,7 +269,7 @@ def test_keyboard_alone_reaches_content_and_searches(page, seeded):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "q=%E9%AB%98%E6%A0%A1" in page.url
-    assert "件の意見" in page.locator("#result-count").inner_text()
+    expect(page.locator("#result-count")).to_contain_text("件の意見")
     # Focus is visible: the focused element gets an outline.
     page.keyboard.press("Tab")
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
@@ -274,7 +281,7 @@ def test_crosstab_and_empty_theme_are_accessible(page, seeded):
     assert_accessible(page, "cross-tab")
     shot(page, "crosstab")
     page.goto(f"{page.base}/themes/global/")
-    assert "意見なし" in page.content()
+    expect(page.locator("body")).to_contain_text("意見なし")
     assert_accessible(page, "empty theme")
 
 
@@ -354,8 +361,8 @@ def test_every_export_link_works_after_filtering_with_the_form(page, seeded, cho
     user_in(roles.SECRETARIAT, "jimukyoku")
     log_in(page, "jimukyoku", "/opinions/")
     choose(page)
-    page.get_by_role("button", name="絞り込む").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="絞り込む").click()
     assert not re.search(r"[?&][a-z]+=(&|$)", page.url), page.url  # no empty field in the URL
     follow_every_export_link(page)
 
@@ -369,7 +376,8 @@ def test_every_export_link_works_from_the_form_without_scripts(browser, live_ser
     user_in(roles.SECRETARIAT, "jimukyoku")
     log_in(page, "jimukyoku", "/opinions/")
     choose_stakeholder_and_keyword(page)
-    page.get_by_role("button", name="絞り込む").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="絞り込む").click()
     assert not re.search(r"[?&][a-z]+=(&|$)", page.url), page.url
     follow_every_export_link(page)
     context.close()
@@ -405,10 +413,9 @@ def test_copy_the_source_of_a_remark(page, seeded):
     number = first.locator(".opinion-card__number").inner_text()
     assert re.fullmatch(r"意見番号 \d+", number)  # visible, not only to screen readers
     first.get_by_role("link", name=re.compile("全文")).click()
-    assert page.locator(".meeting-list li").all_inner_texts() == [
-        "第1回（開催日未登録）",
-        "第2回（2019年4月9日）",
-    ]
+    expect(page.locator(".meeting-list li")).to_have_text(
+        ["第1回（開催日未登録）", "第2回（2019年4月9日）"]
+    )
     page.get_by_role("button", name="出典をコピー").click()
     # The clipboard answers asynchronously: wait for the status rather than look at once.
     page.get_by_role("status").filter(has_text="コピーしました").wait_for(timeout=10_000)
@@ -424,21 +431,22 @@ def test_a_search_hit_keeps_its_search_on_the_detail_page(page, seeded):
     page.goto(f"{page.base}/opinions/")
     page.get_by_label("キーワード").fill("女性")
     page.get_by_role("button", name="絞り込む").click()
+    expect(page).to_have_url(re.compile("q="))
     total = int(re.search(r"(\d+) 件の意見", page.locator("#result-count").inner_text())[1])
     list_url = page.url
     page.get_by_role("link", name=re.compile("全文")).nth(1).click()
     hits = page.get_by_role("navigation", name="検索結果の中の前後の意見")
-    assert hits.get_by_text(f"2 / {total} 件目").is_visible()
-    assert page.locator(".opinion-detail__body mark").first.inner_text() == "女性"
+    expect(hits.get_by_text(f"2 / {total} 件目")).to_be_visible()
+    expect(page.locator(".opinion-detail__body mark").first).to_have_text("女性")
     assert_accessible(page, "detail from a search")
     shot(page, "search-hit")
     hits.get_by_role("link", name=re.compile("次の結果")).click()
     hits = page.get_by_role("navigation", name="検索結果の中の前後の意見")
-    assert hits.get_by_text(f"3 / {total} 件目").is_visible()
+    expect(hits.get_by_text(f"3 / {total} 件目")).to_be_visible()
     hits.get_by_role("link", name="一覧に戻る").click()
-    assert page.url.startswith(list_url.split("?")[0])
+    expect(page).to_have_url(re.compile(re.escape(list_url.split("?")[0]) + r"\?"))
     assert "q=%E5%A5%B3%E6%80%A7" in page.url and "page=1" in page.url
-    assert page.get_by_label("キーワード").input_value() == "女性"
+    expect(page.get_by_label("キーワード")).to_have_value("女性")
 
 
 def printed(page, path, name) -> list[str]:
@@ -511,7 +519,7 @@ def test_secretariat_publishes_with_a_comment_then_two_at_once(page, seeded):
 
     log_in(page, "jimukyoku", "/review/")
     nav = page.get_by_role("navigation", name="メインメニュー")
-    assert nav.get_by_role("link", name=re.compile(r"確認待ち\s*3\s*件")).is_visible()
+    expect(nav.get_by_role("link", name=re.compile(r"確認待ち\s*3\s*件"))).to_be_visible()
     assert_accessible(page, "review queue")
     shot(page, "queue")
 
@@ -521,7 +529,7 @@ def test_secretariat_publishes_with_a_comment_then_two_at_once(page, seeded):
     card.locator("summary").click()
     card.get_by_label("女性").check()
     card.get_by_role("button", name=re.compile("^公開する")).click()
-    assert "公開しました" in page.locator("ul.messages").inner_text()
+    expect(page.locator("ul.messages")).to_contain_text("公開しました")
     assert_accessible(page, "review queue with a flash message")
     remarks[0].refresh_from_db()
     assert remarks[0].status == "published"
@@ -532,12 +540,12 @@ def test_secretariat_publishes_with_a_comment_then_two_at_once(page, seeded):
     for remark in remarks[1:]:
         page.locator(f"#remark-{remark.pk}").get_by_label(re.compile("まとめて公開")).check()
     page.get_by_role("button", name="選んだ意見をまとめて公開する…").click()
-    assert "次の 2 件の意見を公開します" in page.content()
+    expect(page.locator("body")).to_contain_text("次の 2 件の意見を公開します")
     assert_accessible(page, "bulk confirmation")
     shot(page, "bulk-confirm")
     page.get_by_role("button", name="2 件を公開する").click()
-    assert "2 件の意見を公開しました" in page.locator("ul.messages").inner_text()
-    assert "確認待ちの意見はありません" in page.content()
+    expect(page.locator("ul.messages")).to_contain_text("2 件の意見を公開しました")
+    expect(page.locator("body")).to_contain_text("確認待ちの意見はありません")
     assert Opinion.objects.filter(pk__in=[r.pk for r in remarks], status="published").count() == 3
 
 
@@ -582,20 +590,20 @@ def test_phone_shows_results_first_a_compact_header_and_readable_charts(
     page.goto(f"{page.base}/opinions/")
     header = page.locator(".site-header").bounding_box()
     assert header["height"] <= 740 * 0.12, header
-    assert not page.get_by_role("link", name="テーマ別").is_visible()
+    expect(page.get_by_role("link", name="テーマ別")).to_be_hidden()
     page.get_by_text("メニュー", exact=True).click()
-    assert page.get_by_role("link", name="テーマ別").is_visible()
+    expect(page.get_by_role("link", name="テーマ別")).to_be_visible()
     shot(page, "menu-open")
     page.get_by_text("メニュー", exact=True).click()
 
     assert page.locator("#result-count").bounding_box()["y"] < 740 / 2
     assert page.locator(".opinion-card").first.bounding_box()["y"] < 740
-    assert not page.get_by_label("キーワード").is_visible()
+    expect(page.get_by_label("キーワード")).to_be_hidden()
     shot(page, "list")
     page.locator(".filter-panel__toggle").click()
     page.get_by_label("キーワード").fill("高校")
     page.get_by_role("button", name="絞り込む").click()
-    assert "件の意見" in page.locator("#result-count").inner_text()
+    expect(page.locator("#result-count")).to_contain_text("件の意見")
     assert_accessible(page, "phone list")
 
     page.goto(f"{page.base}/crosstab/")
@@ -626,10 +634,10 @@ def test_phone_shows_results_first_a_compact_header_and_readable_charts(
 
 def test_desktop_shows_the_menu_and_the_filters_without_toggles(page, seeded):
     page.goto(f"{page.base}/opinions/")
-    assert page.get_by_label("キーワード").is_visible()
-    assert page.get_by_role("link", name="テーマ別").is_visible()
-    assert not page.locator(".site-menu__toggle").is_visible()
-    assert not page.locator(".filter-panel__toggle").is_visible()
+    expect(page.get_by_label("キーワード")).to_be_visible()
+    expect(page.get_by_role("link", name="テーマ別")).to_be_visible()
+    expect(page.locator(".site-menu__toggle")).to_be_hidden()
+    expect(page.locator(".filter-panel__toggle")).to_be_hidden()
 
 
 ADMIN_PAGES = [
@@ -664,7 +672,8 @@ def test_the_admin_pages_administrators_use_are_accessible(page, seeded):
         except AssertionError as error:
             problems.append(str(error))
     page.goto(f"{page.base}/admin/opinions/stakeholder/")
-    page.locator("#changelist-form [name=_save]").click()  # a flash message
+    with page.expect_navigation():
+        page.locator("#changelist-form [name=_save]").click()  # a flash message
     try:
         assert_accessible(page, "changelist after saving")
     except AssertionError as error:
@@ -678,19 +687,19 @@ def test_member_saves_a_search_and_asks_for_a_daily_mail(page, seeded):
     page.get_by_text("この条件を保存する").click()
     page.get_by_label("名前").fill("女性の活躍")
     page.get_by_role("button", name="保存する").click()
-    assert "「女性の活躍」として保存しました" in page.locator("ul.messages").inner_text()
-    assert page.url.endswith("/opinions/?stakeholder=women")
+    expect(page.locator("ul.messages")).to_contain_text("「女性の活躍」として保存しました")
+    expect(page).to_have_url(re.compile(r"/opinions/\?stakeholder=women$"))
     assert_accessible(page, "list after saving a search")
 
     page.goto(f"{page.base}/mypage/")
     page.get_by_label(re.compile("新着の通知")).select_option("daily")
     page.get_by_role("button", name=re.compile("変更する")).click()
-    assert "毎日メールで知らせる" in page.locator("ul.messages").inner_text()
+    expect(page.locator("ul.messages")).to_contain_text("毎日メールで知らせる")
     assert_accessible(page, "mypage with a saved search")
     shot(page, "mypage-saved-search")
     page.get_by_role("link", name="女性の活躍", exact=True).click()
-    assert "stakeholder=women" in page.url
-    assert "4 件の意見" in page.locator("#result-count").inner_text()
+    expect(page).to_have_url(re.compile("stakeholder=women"))
+    expect(page.locator("#result-count")).to_contain_text("4 件の意見")
 
 
 def test_every_portal_page_is_accessible_in_its_states(page, seeded):
@@ -728,6 +737,7 @@ def test_every_portal_page_is_accessible_in_its_states(page, seeded):
     check("edit form")
     page.get_by_label("意見の本文").fill("短い")
     page.get_by_role("button", name=re.compile("保存")).click()
+    expect(page.locator("#id_body_error")).to_be_visible()
     check("edit form with an error")
     page.goto(f"{page.base}/opinions/{remark.pk}/withdraw/")
     check("withdraw confirmation")
@@ -738,7 +748,7 @@ def test_every_portal_page_is_accessible_in_its_states(page, seeded):
     log_in(page, "jimukyoku", "/review/")
     card = page.locator(f"#remark-{remark.pk}")
     card.get_by_role("button", name=re.compile("^差し戻す")).click()  # no reason: an error
-    assert "差し戻す理由を書いてください" in page.content()
+    expect(page.locator("body")).to_contain_text("差し戻す理由を書いてください")
     check("review queue with a form error")
     page.goto(f"{page.base}/review/?remark={remark.pk}&sort=theme")
     check("review queue filtered")
@@ -766,7 +776,7 @@ def test_import_a_revised_document_preview_change_a_match_and_import(page, seede
     log_in(page, "kanri", "/admin/opinions/sourcedocument/import/")
     page.get_by_label("資料のファイル").set_input_files(str(revised))
     page.get_by_role("button", name="読み取って確認する").click()
-    assert "新規 1、修正 1、移動 0、変更なし 67" in page.locator(".import-summary").inner_text()
+    expect(page.locator(".import-summary")).to_contain_text("新規 1、修正 1、移動 0、変更なし 67")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(
         path=ARTIFACTS / "import-preview.png",
@@ -777,9 +787,9 @@ def test_import_a_revised_document_preview_change_a_match_and_import(page, seede
 
     page.get_by_label("9行目の意見に対応する既存の意見", exact=True).select_option("new")
     page.get_by_role("button", name="この設定で読み直す").click()
-    assert "新規 2、修正 0" in page.locator(".import-summary").inner_text()
+    expect(page.locator(".import-summary")).to_contain_text("新規 2、修正 0")
     page.get_by_role("button", name="取り込む", exact=True).click()
-    assert "を取り込みました" in page.locator(".messagelist").inner_text()
+    expect(page.locator(".messagelist")).to_contain_text("を取り込みました")
     tagged.refresh_from_db()
     assert tagged.status == Opinion.Status.HIDDEN  # the admin chose: hidden, not deleted
     assert Opinion.objects.filter(body__endswith="と考える。", position=1).exists()
@@ -812,12 +822,12 @@ def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded,
 
     # 事務局 (1): two remarks under one response, a third on its own.
     log_in(page, "jimukyoku", "/responses/")
-    assert page.get_by_role("heading", level=1).inner_text() == "事務局の対応"
+    expect(page.get_by_role("heading", level=1)).to_have_text("事務局の対応")
     assert_accessible(page, "workbench")
     page.locator(f"#remark-{first.pk}").check()
     page.locator(f"#remark-{second.pk}").check()
     page.get_by_role("button", name="まとめて1つの対応にする").click()
-    assert "2 件の意見を対応" in page.locator("ul.messages").inner_text()
+    expect(page.locator("ul.messages")).to_contain_text("2 件の意見を対応")
     page.get_by_label("対応区分").select_option(label="反映済み")
     page.get_by_label("考え方").fill(grouped_reasoning)
     page.locator("#id_ref-0-document").select_option(label="第２期総合戦略")
@@ -825,8 +835,8 @@ def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded,
     page.locator("#id_ref-0-page").fill("12")
     page.get_by_label("内部メモ").fill("課長了承済み（内部）")
     page.get_by_role("button", name="下書きを保存").click()
-    assert "下書きを保存しました。" in page.locator("ul.messages").inner_text()
-    assert "自分が最後に書いた対応は確認できません" in page.content()
+    expect(page.locator("ul.messages")).to_contain_text("下書きを保存しました。")
+    expect(page.locator("body")).to_contain_text("自分が最後に書いた対応は確認できません")
     assert_accessible(page, "response edit page")
     shot(page, "response-edit")
 
@@ -834,9 +844,11 @@ def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded,
     page.locator(f"tr[data-opinion='{third.pk}']").get_by_role(
         "button", name=re.compile("対応を書く")
     ).click()
+    expect(page).to_have_url(re.compile(r"/responses/\d+/$"))
     page.get_by_label("対応区分").select_option(label="今後の検討課題")
     page.get_by_label("考え方").fill("今後の検討の参考とさせていただきます。")
     page.get_by_role("button", name="下書きを保存").click()
+    expect(page.locator("ul.messages")).to_contain_text("下書きを保存しました。")
     page.goto(f"{page.base}/responses/")
     shot(page, "workbench")
     page.set_viewport_size({"width": 1280, "height": 1400})
@@ -853,31 +865,31 @@ def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded,
             "link", name=re.compile("を開く")
         ).click()
         page.get_by_role("button", name="内容を確認した").click()
-        assert "確認しました" in page.locator("ul.messages").inner_text()
+        expect(page.locator("ul.messages")).to_contain_text("確認しました")
         page.get_by_role("button", name="公開する").click()
-        assert "公開しました" in page.locator("ul.messages").inner_text()
+        expect(page.locator("ul.messages")).to_contain_text("公開しました")
         page.goto(f"{page.base}/responses/?state=draft")
 
     # The public: the detail page and the list's facet.
     page.context.clear_cookies()
     page.goto(f"{page.base}{first.get_absolute_url()}")
     answer = page.locator("section.response")
-    assert grouped_reasoning in answer.inner_text()
-    assert "第３章 2(1) p.12" in answer.inner_text()
-    assert answer.locator(f"a[href='{second.get_absolute_url()}']").count() == 1
+    expect(answer).to_contain_text(grouped_reasoning)
+    expect(answer).to_contain_text("第３章 2(1) p.12")
+    expect(answer.locator(f"a[href='{second.get_absolute_url()}']")).to_have_count(1)
     assert "課長了承済み" not in page.content()
     assert_accessible(page, "detail with a response")
     shot(page, "detail-response")
     page.goto(f"{page.base}/opinions/")
     page.get_by_label(re.compile("^反映済み")).check()
     page.get_by_role("button", name="絞り込む").click()
-    assert "2 件の意見" in page.locator("#result-count").inner_text()
-    assert page.locator(".response-marker").count() == 2
+    expect(page.locator("#result-count")).to_contain_text("2 件の意見")
+    expect(page.locator(".response-marker")).to_have_count(2)
     assert_accessible(page, "list with the response facet")
 
     # The author of the first remark on マイページ.
     log_in(page, "iin", "/mypage/")
-    assert grouped_reasoning in page.locator(".response--mypage").inner_text()
+    expect(page.locator(".response--mypage")).to_contain_text(grouped_reasoning)
 
     # The export, from the workbench's link.
     page.context.clear_cookies()
