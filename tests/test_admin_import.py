@@ -94,7 +94,9 @@ def zip_of(files: dict[str, str]) -> bytes:
     handle = io.BytesIO()
     with zipfile.ZipFile(handle, "w") as archive:
         for name, content in files.items():
-            archive.writestr(name, content)
+            # A fixed date: the bytes, and so the test ids built from them, are the same in
+            # every process that collects the tests (pytest-xdist's workers must agree).
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2019, 4, 9, 0, 0, 0)), content)
     return handle.getvalue()
 
 
@@ -189,6 +191,7 @@ def test_normalize_extracted_text(extracted, expected):
         ("資料.docx", zip_of({"hello.txt": "x"}), "として読み取れません"),
         ("資料.doc", b"\xd0\xcf\x11\xe0", "形式は読み込めません"),
     ],
+    ids=["pdf", "docx-not-zip", "docx-broken-xml", "docx-without-document", "doc"],
 )
 def test_unreadable_files_raise_a_clear_error(name, data, message):
     with pytest.raises(DocumentReadError, match=message):
