@@ -7,4 +7,4 @@ application = get_wsgi_application()
 
 from portal.warmup import settle  # noqa: E402 - as portal/wsgi.py, once Django is set up
 
-settle()
+settle(application)

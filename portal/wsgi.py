@@ -23,8 +23,8 @@ if not settings.DEBUG:
     if problem := secret_key_problem():
         raise ImproperlyConfigured(problem)
 
-# Views imported, templates compiled, and all of it kept out of the collector's way
-# (portal/warmup.py), before the first request.
+# Views imported, templates compiled, one request served, and all of it kept out of the
+# collector's way (portal/warmup.py), before the first visitor's request.
 from portal.warmup import settle  # noqa: E402
 
-settle()
+settle(application)

@@ -36,3 +36,46 @@ def test_what_requests_create_afterwards_is_still_collected(unfrozen):
     first.other, second.other = second, first  # a cycle: only the collector frees it
     del first, second
     assert gc.collect() >= 2
+
+
+class Recording:
+    """The portal's WSGI application, noting the path and status of what it serves."""
+
+    def __init__(self):
+        from django.core.wsgi import get_wsgi_application
+
+        self.application, self.served = get_wsgi_application(), []
+
+    def __call__(self, environ, start_response):
+        def note(status, headers, exc_info=None):
+            self.served.append((environ["PATH_INFO"], status))
+            return start_response(status, headers, exc_info)
+
+        return self.application(environ, note)
+
+
+def test_a_worker_serves_one_page_before_its_first_visitor_and_lets_go_of_the_database(
+    unfrozen, transactional_db
+):
+    from django.db import connection
+
+    application = Recording()
+    warmup.settle(application)
+    assert application.served == [(warmup.WARM_UP_PATH, "200 OK")]
+    assert connection.connection is None  # the starting thread serves nobody
+
+
+def test_the_warm_up_request_is_served_where_the_site_insists_on_https(transactional_db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.ALLOWED_HOSTS = [".iken.example.go.jp"]
+    assert warmup.warm_up(Recording()) == 200  # not the redirect to https
+
+
+def test_a_warm_up_that_fails_is_logged_and_the_worker_starts(caplog):
+    def unavailable(environ, start_response):
+        start_response("503 Service Unavailable", [])
+        return [b""]
+
+    assert warmup.warm_up(unavailable) == 503
+    assert "warm-up request /themes/ answered [503]" in caplog.text
