@@ -336,6 +336,7 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
             page=page_number(self.request.query_params.get(self.paginator.page_query_param)),
             per_page=self.paginator.get_page_size(self.request),
             sort=selection.sort,
+            statuses=statuses,
         ):
             queryset = self.filterset.qs_read_in_order()
         self.paginator.django_paginator_class = partial(

@@ -76,6 +76,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             page=page_number(self.request.GET.get(self.page_kwarg)),
             per_page=per_page,
             sort=self.filterset.selection().sort,
+            statuses=visible_statuses(self.request.user),
         ):
             queryset = self.filterset.qs_read_in_order()
         return IdsFirstPaginator(

@@ -61,6 +61,7 @@ def hit_context(
         page=page + 1,  # the window reaches the next page
         per_page=page_size,
         sort=selection.sort,
+        statuses=statuses or (),
     )
     hits = selection.ordered(selection.apply(visible, use_index=not in_order))
     start = max(0, (page - 2) * page_size)
