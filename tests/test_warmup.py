@@ -62,7 +62,10 @@ def test_a_worker_serves_one_page_before_its_first_visitor_and_lets_go_of_the_da
     application = Recording()
     warmup.settle(application)
     assert application.served == [(warmup.WARM_UP_PATH, "200 OK")]
-    assert connection.connection is None  # the starting thread serves nobody
+    # The starting thread serves nobody: its connection is closed (SQLite keeps an in-memory
+    # test database open, as closing it would lose it).
+    if connection.vendor == "postgresql":
+        assert connection.connection is None
 
 
 def test_the_warm_up_request_is_served_where_the_site_insists_on_https(transactional_db, settings):
