@@ -21,7 +21,8 @@ def test_a_worker_compiles_every_template_and_freezes_what_it_holds(unfrozen):
     assert "opinions/opinion_list.html" in names and "base.html" in names
     resolver = get_resolver()
     assert any(found is resolver for found in gc.get_objects())
-    assert warmup.settle() == gc.get_freeze_count() > 10_000
+    # What was frozen (an object of it freed since leaves the permanent generation).
+    assert warmup.settle() > 10_000
     # The URLconf is among them: no collection walks it any more.
     assert not any(found is resolver for found in gc.get_objects())
 
