@@ -603,6 +603,7 @@ def test_phone_shows_results_first_a_compact_header_and_readable_charts(
     page.locator(".filter-panel__toggle").click()
     page.get_by_label("キーワード").fill("高校")
     page.get_by_role("button", name="絞り込む").click()
+    expect(page).to_have_url(re.compile("q="))
     expect(page.locator("#result-count")).to_contain_text("件の意見")
     assert_accessible(page, "phone list")
 
@@ -883,6 +884,7 @@ def test_secretariat_answers_groups_confirms_publishes_and_exports(page, seeded,
     page.goto(f"{page.base}/opinions/")
     page.get_by_label(re.compile("^反映済み")).check()
     page.get_by_role("button", name="絞り込む").click()
+    expect(page).to_have_url(re.compile(r"\?."))
     expect(page.locator("#result-count")).to_contain_text("2 件の意見")
     expect(page.locator(".response-marker")).to_have_count(2)
     assert_accessible(page, "list with the response facet")
