@@ -337,6 +337,7 @@ class OpinionViewSet(viewsets.ReadOnlyModelViewSet):
             per_page=self.paginator.get_page_size(self.request),
             sort=selection.sort,
             statuses=statuses,
+            within=total.within,
         ):
             queryset = self.filterset.qs_read_in_order()
         self.paginator.django_paginator_class = partial(

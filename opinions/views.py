@@ -77,6 +77,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             per_page=per_page,
             sort=self.filterset.selection().sort,
             statuses=visible_statuses(self.request.user),
+            within=found.within,
         ):
             queryset = self.filterset.qs_read_in_order()
         return IdsFirstPaginator(

@@ -129,9 +129,19 @@ def test_a_frequent_term_within_narrow_choices_is_counted_exactly_its_facets_est
 ):
     create(600, "防災")
     narrow = create(9, "防災", seed=1)
-    response = client.get(LIST, {"q": "防災", "theme": narrow.slug})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"q": "防災", "theme": narrow.slug})
     # A sample holds too few of these nine to estimate them: they are counted.
     assert response.context["paginator"].count == 9
+    # The page is read among the theme's remarks testing their text, not through the
+    # bigram index, which would have the planner compute each remark's bigrams.
+    assert {o.theme_id for o in response.context["object_list"]} == {narrow.pk}
+    page = next(
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "opinions_opinion"."id" AS "pk"')
+    )
+    assert "STRPOS" in page and "opinions_bigrams" not in page
     assert not response.context["count_estimated"]
     page = response.content.decode()
     assert "9 件の意見" in page and "約 9" not in page
@@ -211,6 +221,12 @@ def test_the_first_pages_of_a_frequent_search_are_read_in_order():
     assert not estimates.read_in_order(0.05, page=1, per_page=50, sort="relevance", statuses=public)
     assert not estimates.read_in_order(None, page=1, per_page=50, sort="document", statuses=public)
     assert not estimates.read_in_order(0.05, page=1, per_page=50, sort="newest", statuses=staff)
+    # Within narrow choices any page, in any order: the walk cannot leave their remarks.
+    narrow = {"statuses": staff, "within": estimates.COUNTED_CHOICES_UP_TO}
+    assert estimates.read_in_order(1e-5, page=300, per_page=50, sort="relevance", **narrow)
+    assert not estimates.read_in_order(
+        1e-5, page=1, per_page=50, sort="document", statuses=staff, within=10**6
+    )
 
 
 @pytest.mark.django_db

@@ -183,6 +183,8 @@ class ListCounts:
     total_exact: bool = False
     # With ``estimated``: the total's share of the audience's remarks (estimates.read_in_order).
     share: float | None = None
+    # With ``total_exact``: how many remarks the choices hold, among which it was counted.
+    within: int | None = None
 
 
 def _cells(matching: QuerySet) -> tuple[str, list]:

@@ -70,14 +70,14 @@ def search_counts(
         if rows := sampled.extras.get("sampled", 0):
             factor = visible / rows
             if sampled.extras.get("matches", 0) * factor > settings.OPINIONS_EXACT_COUNTS_UP_TO:
-                total, exact = round(sampled.total * factor), False
-                if counts.total(scope) <= COUNTED_CHOICES_UP_TO:
+                total, exact, within = round(sampled.total * factor), False, None
+                if (chosen := counts.total(scope)) <= COUNTED_CHOICES_UP_TO:
                     # The choices hold few remarks: the total is counted among them, the
                     # facets (the term's matches in the other options) stay estimates.
                     total = counts.search_total(
                         scope, search.filter_queryset(opinions, query, use_index=False)
                     )
-                    exact = True
+                    exact, within = True, chosen
                 return counts.ListCounts(
                     total=total,
                     themes=_scaled(sampled.themes, factor),
@@ -87,12 +87,19 @@ def search_counts(
                     estimated=True,
                     total_exact=exact,
                     share=total / visible,
+                    within=within,
                 )
     return counts.search_counts(scope, search.filter_queryset(opinions, query))
 
 
 def read_in_order(
-    share: float | None, *, page: int, per_page: int, sort: str, statuses: Sequence[str]
+    share: float | None,
+    *,
+    page: int,
+    per_page: int,
+    sort: str,
+    statuses: Sequence[str],
+    within: int | None = None,
 ) -> bool:
     """Whether a page of a search is read by walking the list's order index and testing
     each remark's text, rather than through the bigram index: when the search matches a
@@ -104,7 +111,15 @@ def read_in_order(
     so does 新しい順 unless the audience reads one of the ``statuses`` (staff read several):
     its index gives that order one status at a time (opinion_status_newest_idx), so a walk
     over several would sort every remark.
+
+    Within narrow choices (``within``: the remarks they hold, at most
+    ``COUNTED_CHOICES_UP_TO``) any page is read testing the text, in any order: the walk
+    cannot leave the choices' remarks, and through the bigram index the planner walks them
+    all the same, computing each remark's bigrams (地域 in a theme for one stakeholder: 280
+    ms for 15 matches, against the 60 of testing the text).
     """
+    if within is not None and within <= COUNTED_CHOICES_UP_TO:
+        return True
     if not share or sort == "relevance" or (sort == "newest" and len(statuses) != 1):
         return False
     return page * per_page / share <= WALKED_ROWS

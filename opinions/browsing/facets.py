@@ -50,6 +50,8 @@ class Facets(dict):
     total_estimated = False
     # With ``estimated``: the list's share of the audience's remarks (estimates.read_in_order).
     share: float | None = None
+    # The remarks of narrow choices the total was counted among (estimates.read_in_order).
+    within: int | None = None
 
     def __getattr__(self, name: str) -> list[FacetOption]:
         try:
@@ -105,7 +107,7 @@ class _LiveCounts:
 
     # Exact; only a search's counts (_SearchCounts) may be estimates.
     estimated = total_estimated = False
-    share = None
+    share = within = None
 
     def __init__(self, selection: Selection, opinions: QuerySet):
         self.selection = selection
@@ -135,7 +137,7 @@ class _TableCounts:
     neither is filtered (the two scopes are then the same)."""
 
     estimated = total_estimated = False
-    share = None
+    share = within = None
 
     def __init__(self, scope: counts.Scope):
         self.scope = scope
@@ -170,7 +172,7 @@ class _SearchCounts:
         self.found = found
         self.estimated = found.estimated
         self.total_estimated = found.estimated and not found.total_exact
-        self.share = found.share
+        self.share, self.within = found.share, found.within
 
     def total(self):
         return self.found.total
@@ -211,6 +213,7 @@ class ListTotal(NamedTuple):
     count: int
     estimated: bool  # a search's estimate, shown 「約」 (the total's, as the list's)
     share: float | None  # with ``estimated``: of the audience's remarks (read_in_order)
+    within: int | None  # the remarks of narrow choices it was counted among (read_in_order)
 
 
 def list_total(selection: Selection, opinions: QuerySet, statuses=None) -> ListTotal:
@@ -218,7 +221,7 @@ def list_total(selection: Selection, opinions: QuerySet, statuses=None) -> ListT
     the same number as :func:`list_counts` (the count tables, or a search's exact or
     estimated counts), so the list, a remark's 「n / N 件目」 and the API agree."""
     source = _count_source(selection, opinions, statuses)
-    return ListTotal(source.total(), source.total_estimated, source.share)
+    return ListTotal(source.total(), source.total_estimated, source.share, source.within)
 
 
 # --- The options ---------------------------------------------------------------------------
@@ -303,7 +306,7 @@ def _meeting_options(source, selection: Selection) -> list[FacetOption]:
 def _facets(selection: Selection, source) -> Facets:
     facets = Facets()
     facets.estimated, facets.total_estimated = source.estimated, source.total_estimated
-    facets.share = source.share
+    facets.share, facets.within = source.share, source.within
     for name, axis in AXES.items():
         if name == "theme":
             facets[name] = _theme_options(source, selection)

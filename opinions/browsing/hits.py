@@ -62,6 +62,7 @@ def hit_context(
         per_page=page_size,
         sort=selection.sort,
         statuses=statuses or (),
+        within=total.within,
     )
     hits = selection.ordered(selection.apply(visible, use_index=not in_order))
     start = max(0, (page - 2) * page_size)
