@@ -103,7 +103,8 @@ def category_facet(
     others = selection.without("response")
     found = published_category_counts(others.apply(visible))
     if total is None:
-        total, estimated, _share = facets.list_total(others, visible, statuses)
+        counted = facets.list_total(others, visible, statuses)
+        total, estimated = counted.count, counted.estimated
     without_response = max(0, total - sum(found.values()))
     chosen = selection.chosen("response") or ()
     chosen_pks = {c.pk for c in chosen if c != NONE}
