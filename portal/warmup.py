@@ -58,21 +58,22 @@ def warm_up(application: Callable, path: str = WARM_UP_PATH) -> int:
     (a name of ALLOWED_HOSTS; HTTPS where the site insists on it), and close the database
     connection it opened: this thread serves no visitor. The status, logged if not 200; a
     failure (the database not up yet) costs the first visitor the set-up, nothing more."""
+    host, secure = _host(), settings.SECURE_SSL_REDIRECT
     environ = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
         "QUERY_STRING": "",
-        "SERVER_NAME": _host(),
-        "SERVER_PORT": "443" if settings.SECURE_SSL_REDIRECT else "80",
+        "SERVER_NAME": host,
+        "SERVER_PORT": "443" if secure else "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": _host(),
+        "HTTP_HOST": host,
         "HTTP_ACCEPT_LANGUAGE": settings.LANGUAGE_CODE,
         "REMOTE_ADDR": "127.0.0.1",
         "wsgi.input": io.BytesIO(),
         "wsgi.errors": io.StringIO(),
-        "wsgi.url_scheme": "https" if settings.SECURE_SSL_REDIRECT else "http",
+        "wsgi.url_scheme": "https" if secure else "http",
     }
-    if settings.SECURE_SSL_REDIRECT and settings.SECURE_PROXY_SSL_HEADER:
+    if secure and settings.SECURE_PROXY_SSL_HEADER:
         header, value = settings.SECURE_PROXY_SSL_HEADER
         environ[header] = value
     statuses = []

@@ -127,19 +127,19 @@ def _term_condition(term: Term, use_index: bool) -> Q:
     are then checked with LIKE alone. (Each alternative's bigrams ANDed to its own LIKE
     made the planner re-check them per row through opinions_bigrams(): 70 µs a row.)
     Without the index, each remark's text is tested (:func:`_in_text`)."""
-    if not use_index:
-        tested = Q()
+
+    def any_alternative(condition) -> Q:
+        found = Q()
         for alternative in term.alternatives:
-            tested |= _in_text(alternative)
-        return tested
-    exact = Q()
-    for alternative in term.alternatives:
-        exact |= Q(search_text__contains=alternative)
+            found |= condition(alternative)
+        return found
+
+    if not use_index:
+        return any_alternative(_in_text)
+    exact = any_alternative(lambda alternative: Q(search_text__contains=alternative))
     if any(len(alternative) < 2 for alternative in term.alternatives):
         return exact  # a one-character alternative has no bigram: no index to narrow with
-    indexed = Q()
-    for alternative in term.alternatives:
-        indexed |= Q(search_bigrams__contains=bigrams(alternative))
+    indexed = any_alternative(lambda alternative: Q(search_bigrams__contains=bigrams(alternative)))
     return indexed & exact
 
 

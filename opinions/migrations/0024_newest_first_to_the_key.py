@@ -1,5 +1,5 @@
 """The newest-first index carries the order to its end, the primary key: a search walked in
-that order (estimates.walking_in_order) meets its matches along it instead of sorting every
+that order (estimates.read_in_order) meets its matches along it instead of sorting every
 remark created at the same moment, and the admin's order (status, newest, key) is read from
 it as it is."""
 
