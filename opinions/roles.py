@@ -64,6 +64,7 @@ MODEL_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # Kept by the database's triggers, read by the code: nobody edits them.
     "tagcount": {},
     "venuetagcount": {},
+    "venuecount": {},
     "datachange": {},
 }
 

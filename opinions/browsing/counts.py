@@ -1,12 +1,13 @@
 """Exact counts from the count tables (PostgreSQL), instead of visiting the remarks.
 
 Two tables of remarks per key — status, theme, sorted size-tag ids, sorted stakeholder-tag
-ids, and in the finer one document and meeting — are kept exact by triggers on every write
+ids, and in the finer one document and meeting — and a third of the venue alone (status,
+document, meeting) are kept exact by triggers on every write
 (declared in opinions/sql/postgresql/counts.sql). A write adds delta rows, so every read
 sums per cell. A count of the list, any facet, the theme index, a theme page's
 bars or the cross-tab is then a sum over a few thousand rows (or, for document and
-meeting, over one row per venue and key) whatever the number of remarks: a few
-milliseconds at a million remarks (24 for the venue facets), where counting the remarks
+meeting, over one row per venue, or per venue and key when more is chosen) whatever the
+number of remarks: a few milliseconds at a million remarks, where counting the remarks
 kept an uncached list page at 0.9 s (bench/results.md, optimization 15).
 
 A search's matches are only known by reading the text: :func:`search_counts` groups them
@@ -39,6 +40,7 @@ TAG_COLUMNS = ", ".join(axis.column for axis in TAG_AXES.values())
 KEY = f"status, theme_id, source_document_id, meeting_id, {TAG_COLUMNS}"
 TAG_TABLE = "opinions_tagcount"
 VENUE_TABLE = "opinions_venuetagcount"
+VENUE_ONLY_TABLE = "opinions_venuecount"
 
 
 def available() -> bool:
@@ -74,6 +76,11 @@ class Scope:
     @property
     def by_venue(self) -> bool:
         return any(AXES[name].by_venue for name, _choice in self.choices)
+
+    @property
+    def venue_only(self) -> bool:
+        """Chosen by nothing but document or meeting: the venue table alone answers."""
+        return all(AXES[name].by_venue for name, _choice in self.choices)
 
     def where(self) -> tuple[str, list]:
         """The SQL condition over a table or CTE with the key's columns, and its params."""
@@ -156,10 +163,13 @@ def by_tag_pair(
 
 
 def by_venue(scope: Scope) -> list[tuple[int | None, int | None, int]]:
-    """(meeting id, document id, remarks), None for none, as the list's venue facets use."""
+    """(meeting id, document id, remarks), None for none, as the list's venue facets use.
+    From the venue table alone when nothing else is chosen (about 200 cells, against the
+    finer table's 106,000 published ones at a million remarks)."""
     where, params = scope.where()
+    table = VENUE_ONLY_TABLE if scope.venue_only else VENUE_TABLE
     sql = (
-        f"SELECT meeting_id, source_document_id, sum(n)::bigint FROM {VENUE_TABLE}"
+        f"SELECT meeting_id, source_document_id, sum(n)::bigint FROM {table}"
         f" WHERE {where} GROUP BY meeting_id, source_document_id"
     )
     return [

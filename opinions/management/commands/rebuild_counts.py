@@ -5,13 +5,16 @@ from django.db import connection, transaction
 
 from opinions.browsing import counts
 
-# Both tables' non-empty cells (the coarser one with 0 for document and meeting), their delta
-# rows summed.
+# The three tables' non-empty cells (the coarser ones with 0 or no tags for what they leave
+# out), their delta rows summed.
 SNAPSHOT = (
     f"SELECT 'venue', {counts.KEY}, sum(n) FROM {counts.VENUE_TABLE} GROUP BY {counts.KEY}"
     f" HAVING sum(n) <> 0 UNION ALL"
     f" SELECT 'tag', status, theme_id, 0, 0, {counts.TAG_COLUMNS}, sum(n)"
     f" FROM {counts.TAG_TABLE} GROUP BY status, theme_id, {counts.TAG_COLUMNS}"
+    f" HAVING sum(n) <> 0 UNION ALL"
+    f" SELECT 'venue only', status, 0, source_document_id, meeting_id, '{{}}', '{{}}', sum(n)"
+    f" FROM {counts.VENUE_ONLY_TABLE} GROUP BY status, source_document_id, meeting_id"
     f" HAVING sum(n) <> 0"
 )
 

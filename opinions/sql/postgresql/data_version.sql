@@ -58,6 +58,12 @@ BEGIN
     SELECT status, theme_id, source_document_id, meeting_id, size_ids, stakeholder_ids, sum(n)
     FROM folded GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0;
     WITH folded AS (
+        DELETE FROM opinions_venuecount RETURNING status, source_document_id, meeting_id, n
+    )
+    INSERT INTO opinions_venuecount (status, source_document_id, meeting_id, n)
+    SELECT status, source_document_id, meeting_id, sum(n)
+    FROM folded GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
+    WITH folded AS (
         DELETE FROM opinions_tagcount RETURNING status, theme_id, size_ids, stakeholder_ids, n
     )
     INSERT INTO opinions_tagcount (status, theme_id, size_ids, stakeholder_ids, n)
