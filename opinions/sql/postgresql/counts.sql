@@ -36,6 +36,10 @@ CREATE INDEX IF NOT EXISTS opinions_venuetagcount_key ON opinions_venuetagcount 
 -- A theme's cells, for the document and meeting facets of a list filtered by theme: without
 -- it, every published cell was read (106,000 of them at a million remarks, 13.7 ms against 2).
 CREATE INDEX IF NOT EXISTS opinions_venuetagcount_theme ON opinions_venuetagcount (status, theme_id);
+-- The rebuild and the compaction write the cells in that order, so a theme's cells lie on
+-- neighbouring pages: a section's 27,000 cells then fill 495 of the table's 2,422 pages, and
+-- the document facet of a list filtered by theme, stakeholder and size took 5.8 ms against
+-- 10.7 with the cells in the order their remarks were written.
 
 CREATE TABLE IF NOT EXISTS opinions_venuecount (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -219,7 +223,7 @@ BEGIN
     DELETE FROM opinions_tagcount;
     INSERT INTO opinions_venuetagcount (status, theme_id, source_document_id, meeting_id, size_ids, stakeholder_ids, n)
     SELECT status, theme_id, coalesce(source_document_id, 0), coalesce(meeting_id, 0), size_ids, stakeholder_ids, count(*)
-    FROM opinions_opinion GROUP BY 1, 2, 3, 4, 5, 6;
+    FROM opinions_opinion GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2;
     INSERT INTO opinions_venuecount (status, source_document_id, meeting_id, n)
     SELECT status, source_document_id, meeting_id, sum(n)
     FROM opinions_venuetagcount GROUP BY 1, 2, 3;

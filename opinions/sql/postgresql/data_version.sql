@@ -56,7 +56,7 @@ BEGIN
     )
     INSERT INTO opinions_venuetagcount (status, theme_id, source_document_id, meeting_id, size_ids, stakeholder_ids, n)
     SELECT status, theme_id, source_document_id, meeting_id, size_ids, stakeholder_ids, sum(n)
-    FROM folded GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0;
+    FROM folded GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0 ORDER BY 1, 2;  -- by theme: counts.sql
     WITH folded AS (
         DELETE FROM opinions_venuecount RETURNING status, source_document_id, meeting_id, n
     )
