@@ -162,3 +162,14 @@ def test_the_ledger_spreadsheet_keeps_markup_as_text(client, hostile_response):
     cells = [c for row in load_workbook(BytesIO(content)).active.iter_rows() for c in row]
     reasoning = [c for c in cells if isinstance(c.value, str) and c.value.startswith("<script>")]
     assert reasoning and all(c.data_type == "s" for c in reasoning)
+
+
+def test_markup_in_a_theme_or_document_name_is_escaped_in_the_filter_selects(client, seed):
+    """The selects' options are built in Python (opinions_extras.facet_options)."""
+    from opinions.models import SourceDocument
+
+    Theme.objects.filter(slug="sdgs").update(short_label='<b onclick="x">SDGs</b>')
+    SourceDocument.objects.update(title='資料<script>alert("d")</script>')
+    html = client.get("/opinions/").content.decode()
+    assert "<b onclick" not in html and "<script>alert" not in html
+    assert "&lt;b onclick=&quot;x&quot;&gt;SDGs&lt;/b&gt;" in html

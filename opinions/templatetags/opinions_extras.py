@@ -1,5 +1,6 @@
 from django import template
-from django.utils.html import conditional_escape, format_html
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
@@ -69,3 +70,34 @@ def approximate(count, estimated=True):
     if rounded >= 10_000 and get_language().startswith("ja"):
         return gettext("約 %(count)s万") % {"count": f"{rounded / 10_000:g}"}
     return gettext("約 %(count)s") % {"count": f"{rounded:,}"}
+
+
+@register.simple_tag
+def facet_options(options):
+    """The ``<option>`` elements of a facet's ``<select>`` (includes/facet_select.html):
+    the tree's indent, the label, and the count as the list shows it. The same markup a
+    template loop gives, built here: a list page's three selects hold a few hundred options
+    (themes, documents, meetings), and looping over them in the template language cost 7 ms
+    of a first visit's 57 at a million remarks."""
+    pattern = gettext("（%(count)s）")
+
+    def count(option):
+        shown = conditional_escape(localize(approximate(option.count, option.estimated)))
+        return mark_safe(pattern % {"count": shown})
+
+    return format_html_join(
+        "\n",
+        '<option value="{}"{}{}{} lang="ja">{}{}{}</option>',
+        (
+            (
+                option.value,
+                mark_safe(" selected") if option.selected else "",
+                mark_safe(" disabled") if option.disabled else "",
+                format_html(' title="{}"', option.title) if option.title else "",
+                indent(option.depth),
+                option.label,
+                count(option),
+            )
+            for option in options
+        ),
+    )
