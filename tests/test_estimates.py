@@ -213,7 +213,7 @@ def test_the_first_pages_of_a_frequent_search_are_read_in_order():
     assert estimates.read_in_order(0.05, page=1, per_page=50, sort="document", statuses=public)
     assert estimates.read_in_order(0.05, page=1, per_page=50, sort="document", statuses=staff)
     assert estimates.read_in_order(0.05, page=1, per_page=50, sort="newest", statuses=public)
-    # Deep pages, the relevance order, and exact counts (no share known) use the index, and
+    # Deep pages, the relevance order, and counts with no share known use the index, and
     # so does the newest order over several statuses, which no index gives.
     assert not estimates.read_in_order(
         0.05, page=100, per_page=50, sort="document", statuses=public
@@ -263,3 +263,22 @@ def test_two_frequent_terms_are_walked_in_the_order_asked_for(client, sampled, s
     assert [opinion.pk for opinion in listed] == expected[:50]
     page = next(q["sql"] for q in queries.captured_queries if 'AS "pk"' in q["sql"])
     assert page.count("STRPOS") == 2 and "opinions_bigrams" not in page and " LIKE " not in page
+
+
+@pytest.mark.django_db
+def test_an_exact_count_of_a_large_share_is_paged_along_the_order(client, sampled):
+    """Counted exactly (few matches), yet a tenth of the remarks: the page is met early in
+    the list's order, so it is read there rather than through the bigram index."""
+    create(300, "観光")
+    create(30, "防災", seed=1)
+    expected = list(
+        Opinion.objects.filter(status=Opinion.Status.PUBLISHED, search_text__contains="防災")
+        .in_document_order()
+        .values_list("pk", flat=True)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"q": "防災"})
+    assert (response.context["paginator"].count, response.context["count_estimated"]) == (30, False)
+    assert [opinion.pk for opinion in response.context["object_list"]] == expected
+    page = next(q["sql"] for q in queries.captured_queries if 'AS "pk"' in q["sql"])
+    assert "STRPOS" in page and "opinions_bigrams" not in page

@@ -191,7 +191,7 @@ class ListCounts:
     estimated: bool = False
     # With ``estimated``: the total alone was counted exactly (narrow choices).
     total_exact: bool = False
-    # With ``estimated``: the total's share of the audience's remarks (estimates.read_in_order).
+    # A search's: the total's share of the audience's remarks (estimates.read_in_order).
     share: float | None = None
     # With ``total_exact``: how many remarks the choices hold, among which it was counted.
     within: int | None = None

@@ -48,7 +48,7 @@ class Facets(dict):
 
     estimated = False
     total_estimated = False
-    # With ``estimated``: the list's share of the audience's remarks (estimates.read_in_order).
+    # A search's: the list's share of the audience's remarks (estimates.read_in_order).
     share: float | None = None
     # The remarks of narrow choices the total was counted among (estimates.read_in_order).
     within: int | None = None
@@ -212,7 +212,7 @@ def list_counts(selection: Selection, opinions: QuerySet, statuses=None) -> tupl
 class ListTotal(NamedTuple):
     count: int
     estimated: bool  # a search's estimate, shown 「約」 (the total's, as the list's)
-    share: float | None  # with ``estimated``: of the audience's remarks (read_in_order)
+    share: float | None  # a search's: of the audience's remarks (read_in_order)
     within: int | None  # the remarks of narrow choices it was counted among (read_in_order)
 
 
