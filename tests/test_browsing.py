@@ -331,6 +331,23 @@ def test_detail_links_tags_neighbours_and_related(client, seed):
     assert f"http://testserver/opinions/{opinion.pk}/" in html
 
 
+def test_related_remarks_before_analysis_rank_the_same_from_the_rows_and_the_tag_tables(
+    seed, monkeypatch
+):
+    """Not analysed yet: shared tags, theme and wording. PostgreSQL reads the candidates' tag
+    ids from their rows (the count tables' key columns), elsewhere from the tag tables."""
+    from opinions.browsing import counts
+    from opinions.selectors.detail import related_opinions
+
+    visible = Opinion.objects.published()
+    for opinion in Opinion.objects.filter(position__in=[3, 17, 34, 50]):
+        ranked = [other.pk for other in related_opinions(opinion, visible)]
+        with monkeypatch.context() as patched:
+            patched.setattr(counts, "available", lambda: False)
+            assert [other.pk for other in related_opinions(opinion, visible)] == ranked
+        assert 1 <= len(ranked) <= 5 and opinion.pk not in ranked
+
+
 def test_first_remark_has_no_previous(client, seed):
     response = client.get(Opinion.objects.get(position=1).get_absolute_url())
     assert response.context["previous"] is None

@@ -197,19 +197,25 @@ class ListCounts:
     within: int | None = None
 
 
-def _cells(matching: QuerySet) -> tuple[str, list]:
-    """``matching``'s remarks grouped by the count tables' key, as SQL and params."""
+def tag_id_columns(prefix: str) -> dict[str, RawSQL]:
+    """The remark row's sorted tag ids of each tag axis (its key columns, which the
+    triggers keep: counts.sql), as annotations ``<prefix><axis name>``. PostgreSQL only."""
     table = connection.ops.quote_name(Opinion._meta.db_table)
     ids = ArrayField(BigIntegerField())
+    return {
+        f"{prefix}{name}": RawSQL(f"{table}.{axis.column}", (), output_field=ids)
+        for name, axis in TAG_AXES.items()
+    }
+
+
+def _cells(matching: QuerySet) -> tuple[str, list]:
+    """``matching``'s remarks grouped by the count tables' key, as SQL and params."""
     cells = (
         matching.order_by()
         .annotate(
             cell_document=Coalesce("source_document_id", 0),
             cell_meeting=Coalesce("meeting_id", 0),
-            **{
-                f"cell_{name}": RawSQL(f"{table}.{axis.column}", (), output_field=ids)
-                for name, axis in TAG_AXES.items()
-            },
+            **tag_id_columns("cell_"),
         )
         .values(
             "status",

@@ -8,6 +8,7 @@ from collections import defaultdict
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from ..browsing import counts
 from ..models import Opinion
 
 
@@ -53,6 +54,25 @@ def _tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
     return tags
 
 
+def _candidates(visible: QuerySet, ids: list[int]) -> list[tuple[int, int, str, set, set]]:
+    """(pk, theme id, search text, size ids, stakeholder ids) of the remarks ``ids``. On
+    PostgreSQL the rows carry their tag ids (counts.sql), read with them; elsewhere the
+    tag tables are read, two queries more."""
+    rows = visible.filter(pk__in=ids)
+    if counts.available():
+        rows = rows.annotate(**counts.tag_id_columns("tag_ids_"))
+        found = rows.values_list(
+            "pk", "theme_id", "search_text", "tag_ids_size", "tag_ids_stakeholder"
+        )
+        return [(pk, theme, text, set(sizes), set(held)) for pk, theme, text, sizes, held in found]
+    their_sizes = _tag_pairs("municipality_sizes", ids)
+    their_stakeholders = _tag_pairs("stakeholders", ids)
+    return [
+        (pk, theme, text, their_sizes[pk], their_stakeholders[pk])
+        for pk, theme, text in rows.values_list("pk", "theme_id", "search_text")
+    ]
+
+
 def related_opinions(
     opinion: Opinion, visible: QuerySet, *, limit: int = 5, pool: int = 200
 ) -> list[Opinion]:
@@ -65,14 +85,12 @@ def related_opinions(
     sizes = {tag.pk for tag in opinion.municipality_sizes.all()}
     stakeholders = {tag.pk for tag in opinion.stakeholders.all()}
     ids = _related_ids(opinion, visible, sizes, stakeholders, pool)
-    candidates = visible.filter(pk__in=ids).values_list("pk", "theme_id", "search_text")
-    their_sizes = _tag_pairs("municipality_sizes", ids)
-    their_stakeholders = _tag_pairs("stakeholders", ids)
+    candidates = _candidates(visible, ids)
     grams = _bigram_set(opinion.search_text)
 
     def score(candidate) -> tuple[float, int]:
-        pk, theme_id, text = candidate
-        shared = len(sizes & their_sizes[pk]) + len(stakeholders & their_stakeholders[pk])
+        pk, theme_id, text, their_sizes, their_stakeholders = candidate
+        shared = len(sizes & their_sizes) + len(stakeholders & their_stakeholders)
         theirs = _bigram_set(text)
         similarity = len(grams & theirs) / len(grams | theirs) if grams and theirs else 0
         same_theme = 0.5 if theme_id == opinion.theme_id else 0
