@@ -7,7 +7,7 @@
 -- meeting (0 for none), and the sorted ids of its size and stakeholder tags. Two tables hold
 -- the same remarks at two grains: opinions_tagcount without the venue (about 4,000 cells for
 -- a million synthetic remarks), opinions_venuetagcount with it (about 140,000 cells). A third,
--- opinions_venuecount, holds the venue alone (status, document, meeting: about 200 cells), for
+-- opinions_venuecount, holds the venue alone (status, document, meeting: about 600 cells), for
 -- the document and meeting facets of a list chosen by nothing else than its venue: summing the
 -- finer table's published cells for them took 22 ms of the unfiltered list's 82 at a million
 -- remarks.
