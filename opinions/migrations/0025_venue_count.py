@@ -15,7 +15,13 @@ from django.db import migrations, models
 from opinions.dbobjects import LoadSQL
 from opinions.migration_ops import PostgreSQLOnly
 
+# From the finer table, whatever the venue table holds already: migrations 0013 and 0023 load
+# the declared file as it is now, so a database migrated through them by this code has the
+# table, rebuilt by 0013 and kept by the triggers since. Locked as the rebuild locks
+# (counts.sql), so no writer's delta comes between the two.
 FILL = """
+    LOCK TABLE opinions_venuetagcount, opinions_venuecount IN EXCLUSIVE MODE;
+    DELETE FROM opinions_venuecount;
     INSERT INTO opinions_venuecount (status, source_document_id, meeting_id, n)
     SELECT status, source_document_id, meeting_id, sum(n)
     FROM opinions_venuetagcount GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
