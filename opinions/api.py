@@ -17,7 +17,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, viewsets
@@ -84,7 +83,14 @@ class MeetingRefSerializer(serializers.ModelSerializer):
 
 
 class OpinionSerializer(serializers.ModelSerializer):
-    themes = serializers.SerializerMethodField(help_text=_("章 › テーマ › 小テーマ（上から順に）"))
+    # A nested serializer declared once: built per remark (a method field returning
+    # ThemeRefSerializer(...).data) it built its fields 50 times a page: 12 ms of the list's 35.
+    themes = ThemeRefSerializer(
+        source="breadcrumbs",
+        many=True,
+        read_only=True,
+        help_text=_("章 › テーマ › 小テーマ（上から順に）"),
+    )
     municipality_sizes = TagRefSerializer(many=True, read_only=True)
     stakeholders = TagRefSerializer(many=True, read_only=True)
     source_document = DocumentRefSerializer(read_only=True, allow_null=True)
@@ -107,10 +113,6 @@ class OpinionSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    @extend_schema_field(ThemeRefSerializer(many=True))
-    def get_themes(self, opinion):
-        return ThemeRefSerializer(opinion.breadcrumbs, many=True).data
 
     def get_url(self, opinion) -> str:
         return self.context["request"].build_absolute_uri(opinion.get_absolute_url())
