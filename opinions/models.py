@@ -23,7 +23,7 @@ from simple_history.models import HistoricalRecords
 from .tagging import normalize
 
 
-def list_url() -> str:
+def opinion_list_url() -> str:
     """The remark list's address (``reverse("opinions:opinion-list")``), reversed once per
     URLconf and script prefix: a list page's cards link their theme, tags and sizes to it a
     few hundred times, and reversing each cost 8 ms of a first visit's 60 at 50 cards."""
@@ -190,7 +190,7 @@ class Theme(models.Model):
 
     def get_list_url(self):
         """The opinion list filtered to this node (and everything below it)."""
-        return f"{list_url()}?theme={self.slug}"
+        return f"{opinion_list_url()}?theme={self.slug}"
 
     @property
     def display_name(self) -> str:
@@ -264,7 +264,7 @@ class MunicipalitySize(Vocabulary):
         ]
 
     def get_absolute_url(self):
-        return f"{list_url()}?size={self.slug}"
+        return f"{opinion_list_url()}?size={self.slug}"
 
 
 class Stakeholder(Vocabulary):
@@ -284,7 +284,7 @@ class Stakeholder(Vocabulary):
         verbose_name_plural = pgettext_lazy("plural", "関係者")
 
     def get_absolute_url(self):
-        return f"{list_url()}?stakeholder={self.slug}"
+        return f"{opinion_list_url()}?stakeholder={self.slug}"
 
 
 class OpinionStatus(models.TextChoices):
@@ -901,7 +901,7 @@ class SavedSearch(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return f"{list_url()}{self.query}"
+        return f"{opinion_list_url()}{self.query}"
 
 
 # The response ledger (事務局の対応) lives in its own module; imported here so that its

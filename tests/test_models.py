@@ -133,15 +133,15 @@ def test_links_to_the_list_follow_the_script_prefix_they_are_served_under(db):
     """The list's address is reversed once per prefix, not once for good."""
     from django.urls import get_script_prefix, set_script_prefix
 
-    from opinions.models import MunicipalitySize, list_url
+    from opinions.models import MunicipalitySize, opinion_list_url
 
     size = MunicipalitySize(slug="small-municipality")
     before = get_script_prefix()
     try:
         assert size.get_absolute_url() == "/opinions/?size=small-municipality"
         set_script_prefix("/portal/")
-        assert list_url() == "/portal/opinions/"
+        assert opinion_list_url() == "/portal/opinions/"
         assert size.get_absolute_url() == "/portal/opinions/?size=small-municipality"
     finally:
         set_script_prefix(before)
-    assert list_url() == "/opinions/"
+    assert opinion_list_url() == "/opinions/"

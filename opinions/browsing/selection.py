@@ -14,11 +14,10 @@ from dataclasses import dataclass, replace
 
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Opinion
+from ..models import Opinion, opinion_list_url
 from . import search
 from .axes import AXES, Chip
 from .counts import Scope, available
@@ -131,9 +130,7 @@ class Selection:
 def list_url(**params) -> str:
     """The opinion list filtered by ``params`` (None values left out)."""
     query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
-    return (
-        f"{reverse('opinions:opinion-list')}?{query}" if query else reverse("opinions:opinion-list")
-    )
+    return f"{opinion_list_url()}?{query}" if query else opinion_list_url()
 
 
 def clean_query(data) -> str:
