@@ -1,12 +1,12 @@
 """The venue alone counted: opinions_venuecount (status, document, meeting), kept by the same
 triggers as the other count tables (opinions/sql/postgresql/counts.sql) and folded by the same
-compaction (data_version.sql), filled here from the finer table, which holds the same remarks.
+compaction (data_version.sql), filled here by the rebuild (opinions_rebuild_counts()).
 
 The unfiltered list's document and meeting facets summed the finer table's 106,000
 published cells at a million remarks (22 ms of the page's 82); the venue alone has about 600.
 
 The rebuild and the compaction now also write the finer table's cells in theme order (a
-theme's cells on neighbouring pages, for the lists filtered by theme); the next compaction
+theme's cells on neighbouring pages, for the lists filtered by theme); the rebuild here
 orders the cells already there.
 """
 
@@ -14,20 +14,6 @@ from django.db import migrations, models
 
 from opinions.dbobjects import LoadSQL
 from opinions.migration_ops import PostgreSQLOnly
-
-# From the finer table, whatever the venue table holds already: migrations 0013 and 0023 load
-# the declared file as it is now, so a database migrated through them by this code has the
-# table, rebuilt by 0013 and kept by the triggers since. Locked as the rebuild locks
-# (counts.sql), so no writer's delta comes between the two.
-FILL = """
-    LOCK TABLE opinions_venuetagcount, opinions_venuecount IN EXCLUSIVE MODE;
-    DELETE FROM opinions_venuecount;
-    INSERT INTO opinions_venuecount (status, source_document_id, meeting_id, n)
-    SELECT status, source_document_id, meeting_id, sum(n)
-    FROM opinions_venuetagcount GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
-    ANALYZE opinions_venuecount;
-"""
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -37,7 +23,11 @@ class Migration(migrations.Migration):
     operations = [
         LoadSQL("postgresql", "counts"),
         LoadSQL("postgresql", "data_version"),
-        PostgreSQLOnly(FILL, "DELETE FROM opinions_venuecount;"),
+        # Filled by the rebuild, which empties all three tables under its locks first:
+        # migrations 0013 and 0023 load the declared file as it is now, so a database migrated
+        # through them by this code already has the table, kept by the triggers since (a fill
+        # on top counted its remarks twice).
+        PostgreSQLOnly("SELECT opinions_rebuild_counts()", migrations.RunSQL.noop),
         migrations.CreateModel(
             name="VenueCount",
             fields=[
