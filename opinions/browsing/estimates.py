@@ -113,10 +113,11 @@ def read_in_order(
     large enough to sample), the first pages are met within a few thousand rows (0.9 ms
     for page 1 of システム, 5 % of a million remarks), where the bigram index finds all
     54,000 matches to sort them (497 ms). The planner cannot tell the two apart: it
-    estimates the bigram condition at a few hundred rows. Deep pages and the relevance order, which need every match, keep the index, and
-    so does 新しい順 unless the audience reads one of the ``statuses`` (staff read several):
-    its index gives that order one status at a time (opinion_status_newest_idx), so a walk
-    over several would sort every remark.
+    estimates the bigram condition at a few hundred rows. Deep pages and the relevance
+    order, which need every match, keep the index, and so does 新しい順 unless the audience
+    reads one of the ``statuses`` (staff read several): its index gives that order one
+    status at a time (opinion_status_newest_idx), so a walk over several would sort every
+    remark.
 
     Within narrow choices (``within``: the remarks they hold, at most
     ``COUNTED_CHOICES_UP_TO``) any page is read testing the text, in any order: the walk
