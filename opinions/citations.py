@@ -34,7 +34,8 @@ def meetings_of(opinion: Opinion) -> list[MeetingLabel]:
     if opinion.meeting is not None:
         meetings = [opinion.meeting]
     elif opinion.source_document is not None:
-        meetings = list(opinion.source_document.meetings.order_by("number"))
+        # .all() and a sort here, not order_by(): the page's prefetch holds them already
+        meetings = sorted(opinion.source_document.meetings.all(), key=lambda m: m.number)
     else:
         meetings = []
     return [MeetingLabel(meeting, meeting_label(meeting)) for meeting in meetings]

@@ -400,6 +400,25 @@ class OpinionQuerySet(models.QuerySet):
             "stakeholders",
         )
 
+    def with_page_relations(self) -> "OpinionQuerySet":
+        """What one remark's own page shows: its theme with the two levels above, its
+        document with the committee and the meetings in order, its meeting, its tags.
+
+        One remark, so the theme, the document and the meeting are joined in the same row
+        (there is no sort for a join to run ahead of, as in :meth:`with_list_relations`);
+        the meetings and the two kinds of tag, many per remark, follow in three queries.
+        """
+        return self.select_related(
+            "theme__parent__parent", "source_document__committee", "meeting__committee"
+        ).prefetch_related(
+            models.Prefetch(
+                "source_document__meetings",
+                queryset=Meeting.objects.select_related("committee").order_by("number"),
+            ),
+            "municipality_sizes",
+            "stakeholders",
+        )
+
 
 class Opinion(models.Model):
     Status = OpinionStatus

@@ -182,7 +182,7 @@ class OpinionDetailView(caching.CachedPageMixin, DetailView):
     context_object_name = "opinion"
 
     def get_queryset(self):
-        return Opinion.objects.openable_by(self.request.user).with_list_relations()
+        return Opinion.objects.openable_by(self.request.user).with_page_relations()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -354,6 +354,13 @@ def test_first_remark_has_no_previous(client, seed):
     assert response.context["next"].position == 2
 
 
+def test_neighbours_step_over_remarks_the_reader_may_not_see(client, seed):
+    Opinion.objects.filter(position__in=[33, 35]).update(status=Opinion.Status.PENDING)
+    response = client.get(Opinion.objects.get(position=34).get_absolute_url())
+    assert response.context["previous"].position == 32
+    assert response.context["next"].position == 36
+
+
 # --- Query counts -------------------------------------------------------------------------
 
 

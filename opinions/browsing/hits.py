@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 
@@ -15,14 +16,21 @@ from .selection import Selection
 
 
 def neighbours(opinion: Opinion, visible: QuerySet) -> tuple[Opinion | None, Opinion | None]:
-    """The previous and next remark in the same document's order (two queries)."""
+    """The previous and next remark in the same document's order: one query where the
+    database orders and limits each part of a UNION ALL (PostgreSQL), two elsewhere."""
     if opinion.source_document_id is None:
         return None, None
     same = visible.filter(source_document_id=opinion.source_document_id).only(
         "pk", "body", "position"
     )
-    previous = same.filter(position__lt=opinion.position).order_by("-position").first()
-    following = same.filter(position__gt=opinion.position).order_by("position").first()
+    before = same.filter(position__lt=opinion.position).order_by("-position")[:1]
+    after = same.filter(position__gt=opinion.position).order_by("position")[:1]
+    if connection.features.supports_slicing_ordering_in_compound:
+        found = list(before.union(after, all=True))
+    else:
+        found = [*before, *after]
+    previous = next((row for row in found if row.position < opinion.position), None)
+    following = next((row for row in found if row.position > opinion.position), None)
     return previous, following
 
 
