@@ -173,3 +173,19 @@ def test_markup_in_a_theme_or_document_name_is_escaped_in_the_filter_selects(cli
     html = client.get("/opinions/").content.decode()
     assert "<b onclick" not in html and "<script>alert" not in html
     assert "&lt;b onclick=&quot;x&quot;&gt;SDGs&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize("url", ["/opinions/?theme=sdgs", "/themes/sdgs/"])
+def test_markup_in_a_theme_or_tag_name_is_escaped_in_the_remark_cards(client, seed, url):
+    """The cards are built in Python (opinions_extras.remark_card)."""
+    from opinions.models import Stakeholder
+
+    Theme.objects.filter(slug="sdgs").update(short_label='<b onclick="x">SDGs</b>')
+    stakeholder = Stakeholder.objects.first()
+    Stakeholder.objects.filter(pk=stakeholder.pk).update(name='<i onclick="y">関係者</i>')
+    Opinion.objects.filter(theme__slug="sdgs").first().stakeholders.add(stakeholder)
+    html = client.get(url).content.decode()
+    cards = html[html.index('<article class="opinion-card">') :]
+    assert "<b onclick" not in cards and "<i onclick" not in cards
+    assert '<a href="/opinions/?theme=sdgs">&lt;b onclick=&quot;x&quot;&gt;SDGs&lt;/b&gt;</a>' in cards
+    assert "&lt;i onclick=&quot;y&quot;&gt;関係者&lt;/i&gt;</a>" in cards

@@ -5,8 +5,9 @@ node would save.
   bench/probe.py, with the remarks shown per node (``theme_summary(per_node=…)``: 5 for a
   theme of more than 100 remarks, as built; 20 before) set to 20, 10, 5 and 3 — what
   per-node pagination ("N 件すべてを一覧で見る" after the first few) leaves to render;
-- one remark card (``opinions/includes/opinion_row.html``) rendered alone for 200 remarks
-  with their relations loaded: the cost per card.
+- one remark card (``{% remark_card %}``, opinions_extras; ``includes/opinion_row.html``
+  when this was first run) rendered alone for 200 remarks with their relations loaded:
+  the cost per card.
 
 ``python -m bench.experiments.theme_render``
 """
@@ -25,7 +26,7 @@ def main():
     parser.add_argument("--repetitions", type=int, default=5)
     args = parser.parse_args()
     common.setup()
-    from django.template.loader import get_template
+    from django.template import engines
     from django.test import Client
 
     from bench.measure import clear_caches, default_pages, request
@@ -68,7 +69,7 @@ def main():
         row["cards"] = sum(len(opinions) for _node, opinions in summary.opinions_by_node)
         row["nodes"] = len(summary.opinions_by_node)
 
-    card = get_template("opinions/includes/opinion_row.html")
+    card = engines["django"].from_string("{% load opinions_extras %}{% remark_card opinion %}")
     remarks = list(Opinion.objects.published().with_list_relations().order_by("-pk")[:200])
     with common.timer() as t:
         for opinion in remarks:

@@ -1,7 +1,10 @@
+import html
+
 from django import template
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
 register = template.Library()
@@ -72,32 +75,98 @@ def approximate(count, estimated=True):
     return gettext("約 %(count)s") % {"count": f"{rounded:,}"}
 
 
+def _escape(value) -> str:
+    """``conditional_escape`` without its lazy-string wrapper, for the tags below that build
+    hundreds of elements a page: safe strings as they are, the rest as Django escapes them
+    (``html.escape``, quotes included)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _option(option, pattern: str) -> str:
+    flags = (" selected" if option.selected else "") + (" disabled" if option.disabled else "")
+    title = f' title="{_escape(option.title)}"' if option.title else ""
+    shown = _escape(localize(approximate(option.count, option.estimated)))
+    return (
+        f'<option value="{_escape(option.value)}"{flags}{title} lang="ja">'
+        f"{indent(option.depth)}{_escape(option.label)}{pattern % {'count': shown}}</option>"
+    )
+
+
 @register.simple_tag
 def facet_options(options):
     """The ``<option>`` elements of a facet's ``<select>`` (includes/facet_select.html):
     the tree's indent, the label, and the count as the list shows it. The same markup a
     template loop gives, built here: a list page's three selects hold a few hundred options
     (themes, documents, meetings), and looping over them in the template language cost 7 ms
-    of a first visit's 57 at a million remarks."""
+    of a first visit's 57 at a million remarks; ``format_html`` for each, half of what was
+    left of it."""
     pattern = gettext("（%(count)s）")
+    return mark_safe("\n".join(_option(option, pattern) for option in options))
 
-    def count(option):
-        shown = conditional_escape(localize(approximate(option.count, option.estimated)))
-        return mark_safe(pattern % {"count": shown})
 
-    return format_html_join(
-        "\n",
-        '<option value="{}"{}{}{} lang="ja">{}{}{}</option>',
-        (
-            (
-                option.value,
-                mark_safe(" selected") if option.selected else "",
-                mark_safe(" disabled") if option.disabled else "",
-                format_html(' title="{}"', option.title) if option.title else "",
-                indent(option.depth),
-                option.label,
-                count(option),
-            )
-            for option in options
-        ),
+@register.simple_tag
+def remark_card(opinion, snippet=None, detail_query=""):
+    """A remark as a card of the list and the theme pages: its number, the theme path, the
+    text (``snippet``, the search's marked excerpt, or the first 200 characters), its tags,
+    the response's 対応区分 and its status where not published, and the link to its page
+    (with ``detail_query``, the list it was opened from).
+
+    Built here rather than in a template, as Django's admin builds its change list's rows
+    (``items_for_result``): fifty cards of a dozen lookups, loops and translations each cost
+    a list page's first visit 35 ms in the template language, 10 ms built here.
+    """
+    number = _escape(localize(opinion.pk))
+    trail = " › ".join(
+        f'<a href="{_escape(node.get_list_url())}">{_escape(node.short_label)}</a>'
+        for node in opinion.breadcrumbs
+    )
+    sizes, stakeholders = (
+        "".join(
+            f'<a class="tag tag--{kind}" href="{_escape(tag.get_absolute_url())}" lang="ja">'
+            f"{_escape(tag.name)}</a>"
+            for tag in tags.all()
+        )
+        for kind, tags in (
+            ("size", opinion.municipality_sizes),
+            ("stakeholder", opinion.stakeholders),
+        )
+    )
+    marker = ""
+    if link := getattr(opinion, "published_link", None):
+        category = link.response.category
+        title, label = _escape(gettext("事務局の対応")), _escape(gettext("対応"))
+        name = _escape(category.name if category is not None else "")
+        marker = (
+            f'<span class="response-marker" title="{title}">{label}: '
+            f'<span lang="ja">{name}</span></span>'
+        )
+    status = ""
+    if opinion.status != "published":
+        status = (
+            f'<span class="status status--{_escape(opinion.status)}">'
+            f"{_escape(opinion.get_status_display())}</span>"
+        )
+    body = _escape(snippet if snippet else Truncator(opinion.body).chars(200))
+    url = _escape(opinion.get_absolute_url()) + _escape(detail_query)
+    numbered = gettext("意見番号 %(pk)s") % {"pk": number}
+    more, more_of = _escape(gettext("全文")), gettext("（意見 %(pk)s）") % {"pk": number}
+    return mark_safe(
+        "\n"
+        '<article class="opinion-card">\n'
+        '  <p class="opinion-card__theme"><span class="opinion-card__number">'
+        f"{numbered}</span>\n"
+        f'    <span lang="ja">{trail}</span>\n'
+        "  </p>\n"
+        f'  <p class="opinion-card__body" lang="ja">{body}</p>\n'
+        '  <p class="opinion-card__meta">\n'
+        f"    {sizes}\n"
+        f"    {stakeholders}\n"
+        f"    {marker}\n"
+        f"    {status}\n"
+        f'    <a class="opinion-card__more" href="{url}">{more}'
+        f'<span class="visually-hidden">{more_of}</span></a>\n'
+        "  </p>\n"
+        "</article>\n"
     )
