@@ -400,6 +400,20 @@ class OpinionQuerySet(models.QuerySet):
             "stakeholders",
         )
 
+    def with_card_relations(self) -> "OpinionQuerySet":
+        """What a remark card shows (opinions_extras.remark_card): the theme with the two
+        levels above it, joined, and the two kinds of tag, prefetched.
+
+        For rows read by id, the page's fifty after its ids (IdsFirstPaginator) or a theme
+        page's few per node, so the join touches only them; the ids themselves are read
+        without it (``values_list`` drops ``select_related``). Documents and meetings are
+        left out: no card shows them (:meth:`with_list_relations` has them, for the API and
+        the exports).
+        """
+        return self.select_related("theme__parent__parent").prefetch_related(
+            "municipality_sizes", "stakeholders"
+        )
+
     def with_page_relations(self) -> "OpinionQuerySet":
         """What one remark's own page shows: its theme with the two levels above, its
         document with the committee and the meetings in order, its meeting, its tags.

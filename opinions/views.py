@@ -60,7 +60,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
 
     def get_queryset(self):
         return responses.with_published_response(
-            visible_opinions(self.request).with_list_relations().in_document_order()
+            visible_opinions(self.request).with_card_relations().in_document_order()
         )
 
     def get_filterset(self, filterset_class):
