@@ -187,5 +187,7 @@ def test_markup_in_a_theme_or_tag_name_is_escaped_in_the_remark_cards(client, se
     html = client.get(url).content.decode()
     cards = html[html.index('<article class="opinion-card">') :]
     assert "<b onclick" not in cards and "<i onclick" not in cards
-    assert '<a href="/opinions/?theme=sdgs">&lt;b onclick=&quot;x&quot;&gt;SDGs&lt;/b&gt;</a>' in cards
+    assert (
+        '<a href="/opinions/?theme=sdgs">&lt;b onclick=&quot;x&quot;&gt;SDGs&lt;/b&gt;</a>' in cards
+    )
     assert "&lt;i onclick=&quot;y&quot;&gt;関係者&lt;/i&gt;</a>" in cards

@@ -732,3 +732,24 @@ def test_catalogue_is_complete_against_the_code(tmp_path, monkeypatch, settings)
         "them (README, Languages)"
     )
     assert keys(committed) == keys(regenerated), "the catalogue is out of date: run makemessages"
+
+
+def test_counts_in_the_selects_are_localized_as_the_template_language_would(settings):
+    """A shortcut gives a whole number's digits; with a thousands separator set, localize."""
+    from django.template import engines
+    from django.utils import translation
+
+    from opinions.browsing.facets import FacetOption
+    from opinions.templatetags.opinions_extras import facet_options
+
+    options = [FacetOption("a", "資料", 1234567, False), FacetOption("b", "会議", 0, False)]
+    loop = engines["django"].from_string(
+        "{% for option in options %}{{ option.count }}|{% endfor %}"
+    )
+    for grouping in (False, True):
+        settings.USE_THOUSAND_SEPARATOR = grouping
+        with translation.override("en"):
+            shown = loop.render({"options": options}).split("|")[:2]
+            html = str(facet_options(options))
+        assert f"({shown[0]})" in html and f"({shown[1]})" in html
+    assert "1,234,567" in html

@@ -145,3 +145,20 @@ def test_links_to_the_list_follow_the_script_prefix_they_are_served_under(db):
     finally:
         set_script_prefix(before)
     assert opinion_list_url() == "/opinions/"
+
+
+def test_a_remarks_address_is_reversed_once_per_prefix_and_holds_its_own_number(db):
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    before = get_script_prefix()
+    try:
+        for pk in (1, 98, 9_876_543_210, 123_456_789_012):
+            assert Opinion(pk=pk).get_absolute_url() == f"/opinions/{pk}/"
+            assert Opinion(pk=pk).get_absolute_url() == reverse(
+                "opinions:opinion-detail", kwargs={"pk": pk}
+            )
+        set_script_prefix("/portal/")
+        assert Opinion(pk=7).get_absolute_url() == "/portal/opinions/7/"
+    finally:
+        set_script_prefix(before)
+    assert Opinion(pk=7).get_absolute_url() == "/opinions/7/"
