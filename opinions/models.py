@@ -16,8 +16,8 @@ from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from .tagging import normalize
@@ -94,7 +94,7 @@ class Meeting(models.Model):
         ]
 
     def __str__(self):
-        return _("第%(number)s回") % {"number": self.number}
+        return gettext("第%(number)s回") % {"number": self.number}
 
 
 class SourceDocument(models.Model):

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -154,7 +154,7 @@ class Response(models.Model):
 
     def __str__(self):
         label = self.category.name if self.category_id else _("区分未設定")
-        return _("対応 %(pk)s（%(label)s）") % {"pk": self.pk, "label": label}
+        return gettext("対応 %(pk)s（%(label)s）") % {"pk": self.pk, "label": label}
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
