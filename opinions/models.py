@@ -420,8 +420,9 @@ class OpinionQuerySet(models.QuerySet):
         )
 
     def with_card_relations(self) -> "OpinionQuerySet":
-        """What a remark card shows (opinions_extras.remark_card): the theme with the two
-        levels above it, joined, and the two kinds of tag, prefetched.
+        """What a remark card shows (opinions_extras.remark_card) of its theme: the theme
+        with the two levels above it, joined. Its tags follow, for a page's rows at once
+        (browsing.cards.attach_tags).
 
         For rows read by id, the page's fifty after its ids (IdsFirstPaginator) or a theme
         page's few per node, so the join touches only them; the ids themselves are read
@@ -429,9 +430,7 @@ class OpinionQuerySet(models.QuerySet):
         left out: no card shows them (:meth:`with_list_relations` has them, for the API and
         the exports).
         """
-        return self.select_related("theme__parent__parent").prefetch_related(
-            "municipality_sizes", "stakeholders"
-        )
+        return self.select_related("theme__parent__parent")
 
     def with_page_relations(self) -> "OpinionQuerySet":
         """What one remark's own page shows: its theme with the two levels above, its

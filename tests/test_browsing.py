@@ -348,6 +348,27 @@ def test_related_remarks_before_analysis_rank_the_same_from_the_rows_and_the_tag
         assert 1 <= len(ranked) <= 5 and opinion.pk not in ranked
 
 
+def test_cards_list_each_remarks_tags_as_its_relations_do_from_rows_or_tag_tables(
+    seed, monkeypatch
+):
+    """The cards' tags are picked from each vocabulary (browsing.cards): the same tags in
+    the same order as the many-to-many gives them, inactive ones included, whether the ids
+    come from the rows (PostgreSQL) or the tag tables."""
+    from opinions.browsing import cards, counts
+
+    Stakeholder.objects.filter(pk=Stakeholder.objects.first().pk).update(is_active=False)
+    remarks = list(Opinion.objects.order_by("pk"))
+    expected = [(list(o.municipality_sizes.all()), list(o.stakeholders.all())) for o in remarks]
+    assert any(sizes and stakeholders for sizes, stakeholders in expected)
+    for rows_carry_ids in (True, False):
+        with monkeypatch.context() as patched:
+            if not rows_carry_ids:
+                patched.setattr(counts, "available", lambda: False)
+            attached = cards.attach_tags(list(Opinion.objects.order_by("pk")))
+        got = [(o.card_tags["size"], o.card_tags["stakeholder"]) for o in attached]
+        assert got == expected
+
+
 def test_first_remark_has_no_previous(client, seed):
     response = client.get(Opinion.objects.get(position=1).get_absolute_url())
     assert response.context["previous"] is None

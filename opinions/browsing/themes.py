@@ -16,7 +16,7 @@ from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from ..models import Opinion, Theme
-from . import counts
+from . import cards, counts
 from .axes import SIZE, STAKEHOLDER, UNTAGGED, ThemeChoice
 from .selection import list_url
 
@@ -141,7 +141,7 @@ def theme_summary(
 
     ranked = in_theme.filter(pk__in=_first_per_node(in_theme, sorted(below), per_node))
     grouped: dict[int, list[Opinion]] = defaultdict(list)
-    for opinion in ranked.with_card_relations().in_document_order():
+    for opinion in cards.attach_tags(list(ranked.with_card_relations().in_document_order())):
         grouped[opinion.theme_id].append(opinion)
     opinions_by_node = [(n, grouped[n.theme.pk]) for n in subtree if grouped[n.theme.pk]]
     return ThemeSummary(

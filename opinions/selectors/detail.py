@@ -3,12 +3,10 @@ theme and wording (opinions/analysis/related.py finds them by meaning once it ha
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from ..browsing import counts
+from ..browsing import cards, counts
 from ..models import Opinion
 
 
@@ -45,16 +43,6 @@ def _related(
     return visible.filter(pk__in=ids).order_by("-pk")
 
 
-def _tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
-    relation = Opinion._meta.get_field(field)
-    tag_column = f"{relation.m2m_reverse_field_name()}_id"
-    tags: dict[int, set[int]] = defaultdict(set)
-    pairs = relation.remote_field.through.objects.filter(opinion_id__in=ids)
-    for opinion_id, tag_id in pairs.values_list("opinion_id", tag_column):
-        tags[opinion_id].add(tag_id)
-    return tags
-
-
 def _candidates(related: QuerySet, pool: int) -> list[tuple[int, int, str, set, set]]:
     """(pk, theme id, search text, size ids, stakeholder ids) of the ``pool`` first of
     ``related``. On PostgreSQL the rows carry their tag ids (counts.sql), read in the same
@@ -66,8 +54,8 @@ def _candidates(related: QuerySet, pool: int) -> list[tuple[int, int, str, set, 
         return [(pk, theme, text, set(sizes), set(held)) for pk, theme, text, sizes, held in found]
     rows = list(related.values_list("pk", "theme_id", "search_text")[:pool])
     ids = [pk for pk, _, _ in rows]
-    their_sizes = _tag_pairs("municipality_sizes", ids)
-    their_stakeholders = _tag_pairs("stakeholders", ids)
+    their_sizes = cards.tag_pairs("municipality_sizes", ids)
+    their_stakeholders = cards.tag_pairs("stakeholders", ids)
     return [(pk, theme, text, their_sizes[pk], their_stakeholders[pk]) for pk, theme, text in rows]
 
 

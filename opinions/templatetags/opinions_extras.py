@@ -132,16 +132,18 @@ def remark_card(opinion, snippet=None, detail_query=""):
         f'<a href="{_escape(node.get_list_url())}">{_escape(node.short_label)}</a>'
         for node in opinion.breadcrumbs
     )
+    # A list's and a theme page's rows carry their tags (browsing.cards); others ask.
+    tags = getattr(opinion, "card_tags", None) or {
+        "size": opinion.municipality_sizes.all(),
+        "stakeholder": opinion.stakeholders.all(),
+    }
     sizes, stakeholders = (
         "".join(
             f'<a class="tag tag--{kind}" href="{_escape(tag.get_absolute_url())}" lang="ja">'
             f"{_escape(tag.name)}</a>"
-            for tag in tags.all()
+            for tag in tags[kind]
         )
-        for kind, tags in (
-            ("size", opinion.municipality_sizes),
-            ("stakeholder", opinion.stakeholders),
-        )
+        for kind in ("size", "stakeholder")
     )
     marker = ""
     if link := getattr(opinion, "published_link", None):
