@@ -191,3 +191,13 @@ def test_markup_in_a_theme_or_tag_name_is_escaped_in_the_remark_cards(client, se
         '<a href="/opinions/?theme=sdgs">&lt;b onclick=&quot;x&quot;&gt;SDGs&lt;/b&gt;</a>' in cards
     )
     assert "&lt;i onclick=&quot;y&quot;&gt;関係者&lt;/i&gt;</a>" in cards
+
+
+def test_markup_in_a_document_name_is_escaped_in_the_crosstab_select(client, seed):
+    """The cross-tab's document and meeting options are built in Python (choice_options)."""
+    from opinions.models import SourceDocument
+
+    SourceDocument.objects.update(title='資料<script>alert("d")</script>')
+    html = client.get(reverse("opinions:crosstab")).content.decode()
+    assert "<script>alert" not in html
+    assert "資料&lt;script&gt;alert(&quot;d&quot;)&lt;/script&gt;」</option>" in html
