@@ -18,7 +18,7 @@ from .axes import TAG_AXES
 _PREFIX = "card_tag_ids_"
 
 
-def tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
+def _tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
     """{remark id: its tag ids} of the many-to-many ``field`` for the remarks ``ids``, from
     the tag table (one query)."""
     relation = Opinion._meta.get_field(field)
@@ -30,8 +30,9 @@ def tag_pairs(field: str, ids: list[int]) -> dict[int, set[int]]:
     return tags
 
 
-def _held(ids: list[int]) -> dict[str, dict[int, set[int]]]:
-    """{kind: {remark id: its tag ids}}: one query on PostgreSQL, one per kind elsewhere."""
+def tag_ids(ids: list[int]) -> dict[str, dict[int, set[int]]]:
+    """{kind: {remark id: its tag ids}} of the remarks ``ids``: one query on PostgreSQL
+    (from their rows), one per kind elsewhere (from the tag tables)."""
     if counts.available():
         rows = (
             Opinion.objects.filter(pk__in=ids)
@@ -43,7 +44,7 @@ def _held(ids: list[int]) -> dict[str, dict[int, set[int]]]:
             for name, tag_ids in zip(TAG_AXES, per_kind, strict=True):
                 held[name][pk] = set(tag_ids)
         return held
-    return {name: tag_pairs(axis.field_name, ids) for name, axis in TAG_AXES.items()}
+    return {name: _tag_pairs(axis.field_name, ids) for name, axis in TAG_AXES.items()}
 
 
 def attach_tags(opinions: list[Opinion]) -> list[Opinion]:
@@ -52,7 +53,7 @@ def attach_tags(opinions: list[Opinion]) -> list[Opinion]:
     PostgreSQL (the rows' ids, each vocabulary), none for no remarks."""
     if not opinions:
         return opinions
-    held = _held([opinion.pk for opinion in opinions])
+    held = tag_ids([opinion.pk for opinion in opinions])
     for opinion in opinions:
         opinion.card_tags = {}
     for name, axis in TAG_AXES.items():

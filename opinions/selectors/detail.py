@@ -54,9 +54,11 @@ def _candidates(related: QuerySet, pool: int) -> list[tuple[int, int, str, set, 
         return [(pk, theme, text, set(sizes), set(held)) for pk, theme, text, sizes, held in found]
     rows = list(related.values_list("pk", "theme_id", "search_text")[:pool])
     ids = [pk for pk, _, _ in rows]
-    their_sizes = cards.tag_pairs("municipality_sizes", ids)
-    their_stakeholders = cards.tag_pairs("stakeholders", ids)
-    return [(pk, theme, text, their_sizes[pk], their_stakeholders[pk]) for pk, theme, text in rows]
+    held = cards.tag_ids(ids)
+    return [
+        (pk, theme, text, held["size"].get(pk, set()), held["stakeholder"].get(pk, set()))
+        for pk, theme, text in rows
+    ]
 
 
 def related_opinions(
