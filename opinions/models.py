@@ -578,7 +578,10 @@ class Opinion(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "theme"], name="opinion_status_theme_idx"),
+            # Of one status and theme, newest first to the key: a remark's 関連する意見 before
+            # its analysis reads the newest of its theme from here and stops early (on
+            # (status, theme) alone it walked the primary key back past the other themes).
+            models.Index(fields=["status", "theme", "-id"], name="opinion_status_theme_id_idx"),
             # Newest first, of one status: the list's 新しい順 (a page, or a search walked in
             # that order: estimates.read_in_order) and the admin's order, the key to the end.
             models.Index(fields=["status", "-created_at", "-id"], name="opinion_status_newest_idx"),
