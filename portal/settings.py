@@ -116,6 +116,23 @@ if DATABASE_REPLICA_URL:
 if env_bool("DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS"):
     for database in DATABASES.values():
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Prepared statements: a statement a connection has run DJANGO_DB_PREPARE_THRESHOLD times
+# is prepared (psycopg's server-side binding), so PostgreSQL plans a page's queries once per
+# connection instead of on every request; planning a remark's page's ten queries cost about
+# as much as running them at a million remarks (bench/results.md). 0 turns it off. Off by
+# default behind PgBouncer in transaction mode (server-side cursors off), where a
+# connection's next transaction may find another server connection without its statements.
+DATABASE_PREPARE_THRESHOLD = int(
+    os.environ.get(
+        "DJANGO_DB_PREPARE_THRESHOLD",
+        "0" if env_bool("DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS") else "2",
+    )
+)
+if IS_POSTGRESQL and DATABASE_PREPARE_THRESHOLD > 0:
+    for database in DATABASES.values():
+        database["OPTIONS"].update(
+            {"server_side_binding": True, "prepare_threshold": DATABASE_PREPARE_THRESHOLD}
+        )
 
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # The tables triggers keep are never dumped, loaded or migrated (opinions/routers.py).

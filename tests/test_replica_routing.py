@@ -49,7 +49,12 @@ def settings_with(**env) -> dict:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_REPLICA_URL", "DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS"}
+        if key
+        not in {
+            "DATABASE_REPLICA_URL",
+            "DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS",
+            "DJANGO_DB_PREPARE_THRESHOLD",
+        }
     }
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env={**environment, **env},
@@ -64,6 +69,21 @@ def test_without_a_replica_there_is_no_second_database_router_or_middleware():
     assert configured["routers"] == ["opinions.routers.DerivedTablesRouter"]
     assert not [name for name in configured["middleware"] if "replica" in name]
     assert not configured["databases"]["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+
+
+def test_statements_are_prepared_unless_behind_a_transaction_pooler_or_turned_off():
+    """A connection prepares what it runs twice; behind PgBouncer in transaction mode (server-
+    side cursors off) its statements would be lost with the server connection: not prepared."""
+    url = "postgres://postgres@127.0.0.1:5432/portal"
+    direct = settings_with(DATABASE_URL=url)["databases"]["default"]["OPTIONS"]
+    assert (direct["server_side_binding"], direct["prepare_threshold"]) == (True, 2)
+    pooled = settings_with(DATABASE_URL=url, DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS="1")
+    turned_off = settings_with(DATABASE_URL=url, DJANGO_DB_PREPARE_THRESHOLD="0")
+    for configured in (pooled, turned_off):
+        options = configured["databases"]["default"]["OPTIONS"]
+        assert "server_side_binding" not in options and "prepare_threshold" not in options
+    sqlite = settings_with(DATABASE_URL="sqlite:///x.sqlite3")["databases"]["default"]
+    assert "prepare_threshold" not in sqlite.get("OPTIONS", {})
 
 
 def test_a_replica_url_adds_the_replica_its_router_and_middleware():
