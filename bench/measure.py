@@ -77,6 +77,9 @@ class Series:
     name: str
     label: str
     target_ms: float | None
+    # The page's first request after the data was loaded: PostgreSQL's buffers and the OS's
+    # page cache still cold from the generation, which the first-visit series assumes warm.
+    cold: Sample | None = None
     first: list[Sample] = field(default_factory=list)  # the cache emptied before each
     warm: list[Sample] = field(default_factory=list)  # served from the cache
 
@@ -91,6 +94,7 @@ class Series:
             "p50": median(times),
             "p95": p95,
             "max": max(times) if times else None,
+            "cold_ms": self.cold.ms if self.cold else None,
             "sql_p50": median(s.sql_ms for s in self.first),
             "python_p50": median(s.python_ms for s in self.first),
             "template_p50": median(s.template_ms for s in self.first),
@@ -250,8 +254,9 @@ def request(client, url: str) -> Sample:
 
 
 def measure(pages: list[Page], *, repetitions: int, warm_repetitions: int = 5) -> list[Series]:
-    """Each page ``repetitions`` times with the caches emptied before each request, then
-    ``warm_repetitions`` times from the cache."""
+    """Each page once as the database first meets it (reported apart: the buffers the
+    generation left cold), ``repetitions`` times with the caches emptied before each
+    request, then ``warm_repetitions`` times from the cache."""
     public, staff = new_client(), None
     results = []
     for page in pages:
@@ -259,6 +264,8 @@ def measure(pages: list[Page], *, repetitions: int, warm_repetitions: int = 5) -
             staff = staff_client()
         client = staff if page.staff else public
         series = Series(page.name, page.label, page.target_ms)
+        clear_caches()
+        series.cold = request(client, page.urls[0])
         for index in range(repetitions):
             clear_caches()
             series.first.append(request(client, page.urls[index % len(page.urls)]))
