@@ -23,15 +23,26 @@ from .models import Response, ResponseCategory, ResponseReference, ResponseRemar
 PUBLISHED = ResponseState.PUBLISHED
 
 
+def _published_links() -> QuerySet:
+    """Links to published responses, with their category. Unordered: a remark has one link
+    at most, and the links' default order (by document, then position) joins the remarks,
+    their documents and committees: for a page's 50 remarks, three times the planning
+    (0.4-0.5 ms against 0.13-0.16 on a connection that has planned before, 5 against 0.2
+    on a new one) for no order anyone reads."""
+    return (
+        ResponseRemark.objects.filter(response__state=PUBLISHED)
+        .select_related("response__category")
+        .order_by()
+    )
+
+
 def with_published_response(opinions: QuerySet) -> QuerySet:
     """``opinions`` with ``published_link`` on each: its link to a published response (with
     the category), or None. One query for the page's rows."""
     return opinions.prefetch_related(
         Prefetch(
             "response_link",
-            queryset=ResponseRemark.objects.filter(response__state=PUBLISHED).select_related(
-                "response__category"
-            ),
+            queryset=_published_links(),
             to_attr="published_link",
         )
     )
@@ -49,11 +60,7 @@ class ShownResponse:
 def published_response(opinion: Opinion, visible: QuerySet) -> ShownResponse | None:
     """The published response to ``opinion`` with the other remarks it answers among
     ``visible`` and its 反映先 (three queries at most)."""
-    link = (
-        ResponseRemark.objects.filter(opinion=opinion, response__state=PUBLISHED)
-        .select_related("response__category")
-        .first()
-    )
+    link = _published_links().filter(opinion=opinion).first()
     if link is None:
         return None
     response = link.response
@@ -246,9 +253,7 @@ def mypage_responses(opinions: QuerySet) -> QuerySet:
     return opinions.prefetch_related(
         Prefetch(
             "response_link",
-            queryset=ResponseRemark.objects.filter(response__state=PUBLISHED).select_related(
-                "response__category"
-            ),
+            queryset=_published_links(),
             to_attr="published_link",
         ),
         Prefetch(
