@@ -19,7 +19,18 @@ from django_filters.views import FilterView
 from . import citations, exporters, handouts, review, selectors, services, throttling
 from .analysis.digests import theme_digest
 from .analysis.related import related_by_meaning
-from .browsing import caching, cards, counts, crosstab, estimates, facets, hits, search, themes
+from .browsing import (
+    caching,
+    cards,
+    counts,
+    crosstab,
+    estimates,
+    facets,
+    hits,
+    search,
+    themes,
+    vocabularies,
+)
 from .browsing.axes import TAG_AXES
 from .browsing.filters import OpinionFilter
 from .browsing.paging import IdsFirstPaginator, page_number
@@ -94,7 +105,10 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                 "list-counts",
                 selection.key(),
                 lambda: facets.list_counts(
-                    selection, self.filterset.queryset, visible_statuses(self.request.user)
+                    selection,
+                    self.filterset.queryset,
+                    visible_statuses(self.request.user),
+                    vocabularies.of(self.request),
                 ),
             )
         return self._counts
@@ -115,7 +129,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
-        cards.attach_tags(context["object_list"])
+        cards.attach_tags(context["object_list"], vocabularies.of(self.request).tags)
         selection = self.filterset.selection()
         query = selection.query
         chips = selection.chips()

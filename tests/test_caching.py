@@ -12,8 +12,15 @@ from django.urls import reverse
 
 from opinions import services
 from opinions.browsing import caching
-from opinions.models import Opinion, Stakeholder, Theme
-from tests.factories import OpinionFactory, StakeholderFactory, ThemeFactory, UserFactory
+from opinions.models import Opinion, SourceDocument, Stakeholder, Theme
+from tests.factories import (
+    MeetingFactory,
+    OpinionFactory,
+    SourceDocumentFactory,
+    StakeholderFactory,
+    ThemeFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +115,36 @@ def test_theme_pages_and_crosstab_follow_a_change(client, data):
     OpinionFactory(theme=theme).stakeholders.add(women)
     summary = client.get(theme.get_absolute_url()).context["summary"]
     assert (theme_count(), women_cell(), summary.node.count) == (4, 4, 4)
+
+
+def test_the_facets_names_are_read_once_per_data_version_and_follow_curation(client, data):
+    """The vocabularies (themes, tags, documents, meetings) are cached like the counts: a new
+    search reads none of their tables again, and a document retitled, a meeting given to it
+    or a theme renamed shows in the facets on the next page."""
+    theme, _women, opinions = data
+    document = SourceDocumentFactory(title="第１回の主なご意見")
+    Opinion.objects.filter(pk=opinions[0].pk).update(source_document=document, position=1)
+
+    def options(**params):
+        facets = client.get(LIST, params).context["facets"]
+        return {name: {o.value: (o.label, o.count) for o in facets[name]} for name in facets}
+
+    assert options()["document"][document.slug] == ("参考資料１「第１回の主なご意見」", 1)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(LIST, {"q": "就業"})
+    vocabulary_tables = ("opinions_sourcedocument", "opinions_meeting", "opinions_stakeholder")
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(
+        tuple(f'SELECT "{table}"' for table in vocabulary_tables)
+    )]  # fmt: skip
+
+    meeting = MeetingFactory(committee=document.committee, number=3)
+    document.meetings.add(meeting)
+    SourceDocument.objects.filter(pk=document.pk).update(title="第１回・第３回の主なご意見")
+    Theme.objects.filter(pk=theme.pk).update(short_label="人材（改称）")
+    found = options(q="就業")
+    assert found["document"][document.slug] == ("参考資料１「第１回・第３回の主なご意見」", 1)
+    assert found["meeting"][str(meeting.pk)] == (f"{meeting.committee.name} 第3回", 1)
+    assert found["theme"][theme.slug][0] == "人材（改称）"
 
 
 def test_staff_and_public_counts_are_cached_apart(client, data):

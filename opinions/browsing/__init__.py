@@ -12,6 +12,8 @@ Layers point down; a module uses only those below it:
   count scope, its cache key part and the addresses one change away;
 - ``counts``: the count tables (and the same counts from the remarks elsewhere);
   ``search``: Japanese full-text search; ``caching``: pages and counts per data version;
+  ``vocabularies``: the names facets and cards give (themes, tags, documents, meetings),
+  read once per data version;
 - ``axes``: the registry of the list's filters, each declared once (ORM and SQL side by
   side), which every module above iterates.
 """

@@ -47,17 +47,18 @@ def tag_ids(ids: list[int]) -> dict[str, dict[int, set[int]]]:
     return {name: _tag_pairs(axis.field_name, ids) for name, axis in TAG_AXES.items()}
 
 
-def attach_tags(opinions: list[Opinion]) -> list[Opinion]:
+def attach_tags(opinions: list[Opinion], tags: dict[str, list] | None = None) -> list[Opinion]:
     """Give each of ``opinions`` its ``card_tags``: {kind: its tags of that kind, in the
     vocabulary's order}, as ``opinion.<field>.all()`` would list them. Three queries on
-    PostgreSQL (the rows' ids, each vocabulary), none for no remarks."""
+    PostgreSQL (the rows' ids, each vocabulary), none for no remarks; one with ``tags``,
+    each kind's vocabulary (vocabularies.Vocabularies.tags)."""
     if not opinions:
         return opinions
     held = tag_ids([opinion.pk for opinion in opinions])
     for opinion in opinions:
         opinion.card_tags = {}
     for name, axis in TAG_AXES.items():
-        vocabulary = list(axis.model.objects.all())
+        vocabulary = tags[name] if tags is not None else list(axis.model.objects.all())
         for opinion in opinions:
             mine = held[name].get(opinion.pk, ())
             opinion.card_tags[name] = [tag for tag in vocabulary if tag.pk in mine]
