@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -95,6 +96,11 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
             queryset, per_page, count=count, estimated=found.total_estimated, **kwargs
         )
 
+    @cached_property
+    def names(self) -> vocabularies.Vocabularies:
+        """The names the facets and the cards give, looked up once for both."""
+        return vocabularies.of(self.request)
+
     def list_counts(self) -> tuple[int, facets.Facets]:
         """The result count and the facets, computed together (a search reads its
         matches once for all of them) and cached until the data changes."""
@@ -108,7 +114,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
                     selection,
                     self.filterset.queryset,
                     visible_statuses(self.request.user),
-                    vocabularies.of(self.request),
+                    self.names,
                 ),
             )
         return self._counts
@@ -129,7 +135,7 @@ class OpinionListView(caching.CachedPageMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
-        cards.attach_tags(context["object_list"], vocabularies.of(self.request).tags)
+        cards.attach_tags(context["object_list"], self.names.tags)
         selection = self.filterset.selection()
         query = selection.query
         chips = selection.chips()
